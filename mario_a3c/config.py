@@ -1,0 +1,215 @@
+"""The run's configuration: one frozen dataclass, per-environment presets, the CLI parser.
+
+Defaults live in ``PRESETS`` (one row per environment family, readable at a glance);
+flags override them. ``--num_global_steps`` and the other spellings of the predecessor
+(uvipen/Super-mario-bros-A3C-pytorch) are accepted as aliases.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+from dataclasses import dataclass
+
+from mario_a3c.errors import UserError
+from wrappers import is_mario, mario_id
+
+FRAME_SKIP = 4  # emulator frames per agent step for pixel envs
+
+
+@dataclass(frozen=True)
+class Config:
+    env_id: str = "SuperMarioBros-1-1-v0"
+    """Gymnasium id; for Mario built from --world/--stage."""
+    action_type: str = "right"
+    """Mario joypad action set: right (5 actions), simple (7) or complex (12)."""
+    algo: str = "a3c"
+    """a3c: asynchronous workers and a shared Adam; a2c: one process, N envs in lock-step."""
+    num_processes: int = 2
+    """A3C worker processes (the tester is one more)."""
+    num_envs: int = 8
+    """A2C: environments stepped in lock-step."""
+    lr: float = 1e-4
+    """Adam learning rate."""
+    gamma: float = 0.9
+    """Discount factor."""
+    gae_lambda: float = 1.0
+    """GAE lambda (1.0 = plain n-step returns)."""
+    entropy_coef: float = 0.01
+    """Weight of the entropy bonus."""
+    value_coef: float = 0.5
+    """Weight of the value loss."""
+    max_grad_norm: float = 40.0
+    """Gradient norm clip."""
+    num_local_steps: int = 50
+    """Rollout length per update (agent steps)."""
+    max_frames: int = 20_000_000
+    """Stop after this many emulator frames (an agent step of a pixel env is 4 frames)."""
+    lstm_size: int = 512
+    """LSTMCell units (0 = feed-forward)."""
+    eval_interval: float = 30.0
+    """Seconds between the tester's greedy evaluations."""
+    stuck_patience: int = 200
+    """Mario: truncate an episode after this many agent steps without a new max x."""
+    checkpoint_interval: float = 120.0
+    """Seconds between periodic checkpoints of the whole run."""
+    max_restarts: int = 3
+    """How many times a dead worker or tester is restarted before the run stops."""
+    save_dir: str = "runs"
+    """Where run directories (checkpoints, videos, summary.json) are created."""
+    log_dir: str = "runs"
+    """Where TensorBoard events go (<log-dir>/<run-name>/tb)."""
+    seed: int = 0
+    """Base seed; worker i uses seed + i."""
+    device: str = "cpu"
+    """Device of the learner's re-forward and the tester: cpu or cuda."""
+    resume: str | None = None
+    """Continue a run: its directory, a checkpoint, or '' for the newest run of this env."""
+    from_stage: str | None = None
+    """Start from another stage's weights: W-S or a checkpoint path."""
+
+    @property
+    def frame_skip(self) -> int:
+        return FRAME_SKIP if is_mario(self.env_id) or self.env_id.startswith("ALE/") else 1
+
+    @property
+    def slug(self) -> str:
+        """Short name used for run directories and default output files: mario_1_1, ALE-Pong-v5."""
+        if is_mario(self.env_id):
+            world, stage = self.env_id.split("-")[1:3]
+            return f"mario_{world}_{stage}"
+        return self.env_id.replace("/", "-")
+
+    def env_kwargs(self) -> dict:
+        """Keyword arguments for ``wrappers.make_env`` that this config fixes."""
+        if is_mario(self.env_id):
+            return {"action_type": self.action_type, "stuck_patience": self.stuck_patience}
+        return {}
+
+
+# Per-environment defaults: anything not listed uses the Config defaults above.
+PRESETS: dict[str, dict] = {
+    "mario": dict(),
+    "CartPole-v1": dict(lr=1e-3, gamma=0.99, gae_lambda=0.95, num_local_steps=16, max_frames=500_000, lstm_size=0),
+    "LunarLander-v3": dict(lr=7e-4, gamma=0.99, gae_lambda=0.95, num_local_steps=16, max_frames=3_000_000, lstm_size=0),
+    "Pendulum-v1": dict(lr=1e-3, gamma=0.95, gae_lambda=0.95, entropy_coef=0.0, num_local_steps=16, max_frames=1_000_000, lstm_size=0),
+    "MountainCarContinuous-v0": dict(lr=1e-3, gamma=0.99, gae_lambda=0.95, num_local_steps=16, max_frames=1_000_000, lstm_size=0),
+}
+
+
+def preset_for(env_id: str) -> dict:
+    if is_mario(env_id):
+        return PRESETS["mario"]
+    return PRESETS.get(env_id, dict(lstm_size=0) if not env_id.startswith("ALE/") else {})
+
+
+def build_parser() -> argparse.ArgumentParser:
+    d = Config()
+    p = argparse.ArgumentParser(
+        description="Train an A3C agent (Super Mario Bros by default).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--world", type=int, default=1, help="Mario world 1-8")
+    p.add_argument("--stage", type=int, default=1, help="Mario stage 1-4")
+    p.add_argument("--env", default=None, help="any Gymnasium env id instead of Mario (CartPole-v1, ALE/Pong-v5, ...)")
+    p.add_argument("--action-type", "--action_type", default=d.action_type, help="right, simple or complex")
+    p.add_argument("--algo", default=d.algo, choices=["a3c", "a2c"], help="asynchronous or synchronous")
+    p.add_argument("--num-processes", "--num_processes", type=int, default=None,
+                   help="A3C workers (default: the number of cores)")
+    p.add_argument("--num-envs", type=int, default=d.num_envs, help="A2C environments")
+    for name, alias, kind, help_ in [
+        ("lr", None, float, "learning rate"),
+        ("gamma", None, float, "discount factor"),
+        ("gae-lambda", "--tau", float, "GAE lambda"),
+        ("entropy-coef", "--beta", float, "entropy coefficient"),
+        ("value-coef", None, float, "value loss coefficient"),
+        ("max-grad-norm", None, float, "gradient norm clip"),
+        ("num-local-steps", "--num_local_steps", int, "rollout length"),
+        ("max-frames", None, int, "emulator frames to train for"),
+        ("lstm-size", None, int, "LSTMCell units, 0 for none"),
+        ("eval-interval", None, float, "seconds between greedy evaluations"),
+        ("checkpoint-interval", None, float, "seconds between checkpoints"),
+        ("max-restarts", None, int, "restarts allowed per dead process"),
+    ]:
+        names = [f"--{name}"] + ([alias] if alias else [])
+        default = getattr(d, name.replace("-", "_"))
+        p.add_argument(*names, type=kind, default=None, help=f"{help_} (preset default; base {default})")
+    p.add_argument("--num_global_steps", type=int, default=None, help="agent steps (predecessor's flag; x4 frames)")
+    p.add_argument("--save-dir", "--saved_path", default=d.save_dir, help="where run directories go")
+    p.add_argument("--log-dir", "--log_path", default=d.log_dir, help="where TensorBoard events go")
+    p.add_argument("--seed", type=int, default=d.seed, help="base seed")
+    p.add_argument("--device", default=d.device, choices=["cpu", "cuda"], help="learner/tester device")
+    p.add_argument("--resume", nargs="?", const="", default=None,
+                   help="continue a run (newest of this env, or a run dir / checkpoint path)")
+    p.add_argument("--from-stage", default=None, help="initial weights from another stage: W-S or a path")
+    return p
+
+
+def config_from_args(argv: list[str] | None = None) -> Config:
+    """Parse and validate; raises UserError with a one-line message on bad input."""
+    args = build_parser().parse_args(argv)
+    if args.env is None:
+        if not (1 <= args.world <= 8):
+            raise UserError(f"--world {args.world}: Super Mario Bros has worlds 1-8")
+        if not (1 <= args.stage <= 4):
+            raise UserError(f"--stage {args.stage}: each world has stages 1-4")
+        env_id = mario_id(args.world, args.stage)
+    else:
+        env_id = args.env
+    values = dict(preset_for(env_id))
+    for key in ("lr", "gamma", "gae_lambda", "entropy_coef", "value_coef", "max_grad_norm", "num_local_steps",
+                "max_frames", "lstm_size", "eval_interval", "checkpoint_interval", "max_restarts"):
+        if getattr(args, key) is not None:
+            values[key] = getattr(args, key)
+    if args.num_global_steps is not None:
+        values["max_frames"] = args.num_global_steps * (FRAME_SKIP if is_mario(env_id) or env_id.startswith("ALE/") else 1)
+    cfg = Config(
+        env_id=env_id,
+        action_type=args.action_type,
+        algo=args.algo,
+        num_processes=args.num_processes if args.num_processes is not None else (os.cpu_count() or 1),
+        num_envs=args.num_envs,
+        save_dir=args.save_dir,
+        log_dir=args.log_dir,
+        seed=args.seed,
+        device=args.device,
+        resume=args.resume,
+        from_stage=args.from_stage,
+        **values,
+    )
+    validate(cfg)
+    return cfg
+
+
+def validate(cfg: Config) -> None:
+    """Reject values no run can use, naming the flag."""
+    if cfg.action_type not in ("right", "simple", "complex"):
+        raise UserError(f"--action-type {cfg.action_type!r}: choose right, simple or complex")
+    for flag, value in [("--num-processes", cfg.num_processes), ("--num-envs", cfg.num_envs),
+                        ("--num-local-steps", cfg.num_local_steps), ("--max-frames", cfg.max_frames),
+                        ("--lr", cfg.lr), ("--eval-interval", cfg.eval_interval),
+                        ("--checkpoint-interval", cfg.checkpoint_interval)]:
+        if not value > 0:
+            raise UserError(f"{flag} {value}: must be positive")
+    if not (0 < cfg.gamma <= 1 and 0 <= cfg.gae_lambda <= 1):
+        raise UserError(f"--gamma {cfg.gamma} / --gae-lambda {cfg.gae_lambda}: must lie in (0, 1] / [0, 1]")
+    if cfg.device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise UserError("--device cuda: no CUDA device is visible on this machine")
+
+
+def config_to_dict(cfg: Config) -> dict:
+    return dataclasses.asdict(cfg)
+
+
+def config_from_dict(data: dict) -> Config:
+    """Rebuild a Config from a checkpoint's JSON, ignoring keys this version does not know."""
+    known = {f.name for f in dataclasses.fields(Config)}
+    return Config(**{k: v for k, v in data.items() if k in known})
+
+
+__all__ = ["Config", "PRESETS", "UserError", "build_parser", "config_from_args", "config_from_dict",
+           "config_to_dict", "validate"]

@@ -1,0 +1,152 @@
+"""The trainer's view of the run: TensorBoard, progress.csv, the live console line, summary.json.
+
+Only the trainer's main process writes here; children send messages on the queue.
+Metric names follow cleanrl: ``charts/*``, ``losses/*``, plus ``eval/*`` for the tester.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+import time
+from collections import deque
+from pathlib import Path
+
+import numpy as np
+from tensorboardX import SummaryWriter
+
+CSV_FIELDS = ["kind", "frames", "seconds", "return", "raw_return", "length", "x_pos", "flag"]
+
+
+class Monitor:
+    def __init__(self, run_dir: Path, tb_dir: Path, env_id: str, start_frames: int, start_seconds: float,
+                 solved_threshold: float | None, state: dict | None = None):
+        self.run_dir, self.env_id = run_dir, env_id
+        self.tb = SummaryWriter(str(tb_dir))
+        new = not (run_dir / "progress.csv").exists()
+        self._csv_file = open(run_dir / "progress.csv", "a", newline="")
+        self._csv = csv.writer(self._csv_file)
+        if new:
+            self._csv.writerow(CSV_FIELDS)
+        self.t0 = time.time() - start_seconds  # wall clock of the run, across resumes
+        self.frames = start_frames
+        self.threshold = solved_threshold
+        s = state or {}
+        self.episodes = int(s.get("episodes", 0))
+        self.best_x = int(s.get("best_x_pos", 0))
+        self.best_eval = s.get("best_eval_return")
+        self.solved_at = s.get("solved_at")  # {"frames":..., "seconds":...} or None
+        self.first_flag = s.get("first_train_flag")
+        self.skipped = int(s.get("skipped_updates", 0))
+        self.recent = deque(maxlen=100)  # (return, flag) of the last 100 training episodes
+        self.last_eval: dict | None = None
+        self._losses: list = []
+        self._fps_mark = (time.time(), start_frames)
+        self.fps = 0.0
+        self._last_line = 0.0
+
+    @property
+    def seconds(self) -> float:
+        return time.time() - self.t0
+
+    def update(self, rank: int, frames: int, losses: dict, norm: float, skipped: bool, episodes: list) -> None:
+        self.frames += frames
+        self.skipped += int(skipped)
+        self._losses.append((losses, norm))
+        for ep in episodes:
+            self.episode(ep)
+
+    def episode(self, ep: dict) -> None:
+        self.episodes += 1
+        self.best_x = max(self.best_x, int(ep["x_pos"]))
+        self.recent.append((ep["r"], ep["flag"]))
+        f = self.frames
+        self.tb.add_scalar("charts/episodic_return", ep["r"], f)
+        self.tb.add_scalar("charts/episodic_raw_return", ep["raw_r"], f)
+        self.tb.add_scalar("charts/episodic_length", ep["l"], f)
+        self.tb.add_scalar("charts/x_pos", ep["x_pos"], f)
+        self.tb.add_scalar("charts/flag_rate", float(np.mean([fl for _, fl in self.recent])), f)
+        self._row("train", ep)
+        if ep["flag"] and self.first_flag is None:
+            self.first_flag = {"frames": f, "seconds": round(self.seconds, 1)}
+        if self.threshold is not None and len(self.recent) == 100 and self.solved_at is None:
+            if np.mean([r for r, _ in self.recent]) >= self.threshold:
+                self.solved_at = {"frames": f, "seconds": round(self.seconds, 1)}
+
+    def evaluation(self, frames: int, ep: dict, video: str | None, mario: bool) -> None:
+        self.last_eval = dict(ep, frames=frames, at=time.time(), video=video)
+        if self.best_eval is None or ep["r"] > self.best_eval:
+            self.best_eval = ep["r"]
+        self.best_x = max(self.best_x, int(ep["x_pos"]))
+        self.tb.add_scalar("eval/return", ep["r"], frames)
+        self.tb.add_scalar("eval/raw_return", ep["raw_r"], frames)
+        self.tb.add_scalar("eval/x_pos", ep["x_pos"], frames)
+        self.tb.add_scalar("eval/flag", ep["flag"], frames)
+        self._row("eval", ep, frames)
+        if mario and ep["flag"] and self.solved_at is None:
+            self.solved_at = {"frames": frames, "seconds": round(self.seconds, 1)}
+
+    def _row(self, kind: str, ep: dict, frames: int | None = None) -> None:
+        self._csv.writerow([kind, frames if frames is not None else self.frames, round(self.seconds, 1),
+                            round(ep["r"], 3), round(ep["raw_r"], 3), int(ep["l"]), int(ep["x_pos"]), int(ep["flag"])])
+
+    def flush(self) -> None:
+        """Write averaged losses and frames/s; called about once a second."""
+        now = time.time()
+        t, f = self._fps_mark
+        if now - t >= 1.0:
+            self.fps = (self.frames - f) / (now - t)
+            self._fps_mark = (now, self.frames)
+            self.tb.add_scalar("charts/fps", self.fps, self.frames)
+        if self._losses:
+            for key in ("policy_loss", "value_loss", "entropy"):
+                self.tb.add_scalar(f"losses/{key}", float(np.mean([l[key] for l, _ in self._losses])), self.frames)
+            self.tb.add_scalar("losses/grad_norm", float(np.mean([n for _, n in self._losses])), self.frames)
+            self.tb.add_scalar("losses/skipped_updates", self.skipped, self.frames)
+            self._losses.clear()
+        self._csv_file.flush()
+
+    def progress_line(self, force: bool = False) -> None:
+        """A live line on a terminal (every second); a plain line every 30 s otherwise."""
+        tty = sys.stderr.isatty()
+        now = time.time()
+        if not force and now - self._last_line < (1.0 if tty else 30.0):
+            return
+        self._last_line = now
+        ev = "none yet"
+        if self.last_eval is not None:
+            e = self.last_eval
+            ev = f"x {int(e['x_pos'])} r {e['r']:.1f}{' FLAG' if e['flag'] else ''} ({now - e['at']:.0f}s ago)"
+        flags = sum(fl for _, fl in self.recent)
+        line = (f"{_clock(self.seconds)} | frames {self.frames:,} | {self.fps:,.0f} f/s | episodes {self.episodes:,} "
+                f"| best x {self.best_x} | flags {flags:.0f}/{len(self.recent)} | eval: {ev}")
+        sys.stderr.write(("\r\033[K" + line) if tty else (line + "\n"))
+        sys.stderr.flush()
+
+    def state(self) -> dict:
+        """What a checkpoint keeps so that --resume continues these statistics."""
+        return {"episodes": self.episodes, "best_x_pos": self.best_x, "best_eval_return": self.best_eval,
+                "solved_at": self.solved_at, "first_train_flag": self.first_flag, "skipped_updates": self.skipped}
+
+    def summary(self, config: dict, stopped_by: str) -> dict:
+        s = self.solved_at or {}
+        return {
+            "env_id": self.env_id, "frames": self.frames, "wall_seconds": round(self.seconds, 1),
+            "episodes": self.episodes, "best_eval_return": self.best_eval, "best_x_pos": self.best_x,
+            "solved": self.solved_at is not None, "solved_at_frames": s.get("frames"),
+            "solved_at_seconds": s.get("seconds"), "first_train_flag": self.first_flag,
+            "skipped_updates": self.skipped, "stopped_by": stopped_by,
+            "last_100_mean_return": float(np.mean([r for r, _ in self.recent])) if self.recent else None,
+            "config": config,
+        }
+
+    def close(self) -> None:
+        self.tb.close()
+        self._csv_file.close()
+        if sys.stderr.isatty():
+            sys.stderr.write("\n")
+
+
+def _clock(seconds: float) -> str:
+    s = int(seconds)
+    return f"{s // 3600:d}:{s // 60 % 60:02d}:{s % 60:02d}"

@@ -1,0 +1,44 @@
+"""Playing one episode with a model: the tester and test.py both call ``play_episode``."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import torch
+
+from models import Policy, to_env
+
+
+def copy_weights(dst: torch.nn.Module, src: torch.nn.Module) -> None:
+    """dst <- src, parameter by parameter, in place (no allocation)."""
+    with torch.no_grad():
+        for d, s in zip(dst.parameters(), src.parameters(), strict=True):
+            d.copy_(s)
+
+
+@torch.no_grad()
+def play_episode(env: gym.Env, model, *, greedy: bool = True, seed: int | None = None, writer=None,
+                 device: str = "cpu", should_stop=None) -> dict:
+    """Play until the episode ends; return its ``info["episode"]`` stats.
+
+    ``writer`` (an ``Mp4Writer``) receives ``env.render()`` before every step and after the
+    last; ``should_stop()`` returning True abandons the episode (its stats say ``aborted``).
+    """
+    act = env.action_space
+    low, high = (act.low, act.high) if isinstance(act, gym.spaces.Box) else (None, None)
+    obs, _ = env.reset(seed=seed)
+    state = tuple(s.to(device) for s in model.initial_state(1))
+    while True:
+        if writer is not None:
+            writer.append(env.render())
+        x = torch.as_tensor(obs, device=device).unsqueeze(0)
+        params, _, state = model(x, state)
+        policy = Policy(params)
+        action = policy.greedy() if greedy else policy.sample()
+        env_action = to_env(action.cpu(), low, high)[0]
+        obs, _, terminated, truncated, info = env.step(env_action if low is not None else int(env_action))
+        if terminated or truncated:
+            if writer is not None:
+                writer.append(env.render())
+            return dict(info["episode"], aborted=False, terminated=bool(terminated))
+        if should_stop is not None and should_stop():
+            return {"r": 0.0, "raw_r": 0.0, "l": 0, "frames": 0, "x_pos": 0, "flag": 0.0, "aborted": True}

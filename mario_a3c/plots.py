@@ -1,0 +1,63 @@
+"""Learning curves as PNG from a run's progress.csv (the trainer calls this at the end)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def _running_mean(values: np.ndarray, window: int = 100) -> np.ndarray:
+    if len(values) == 0:
+        return values
+    c = np.cumsum(np.insert(values, 0, 0.0))
+    n = np.minimum(np.arange(1, len(values) + 1), window)
+    return (c[1:] - c[np.maximum(0, np.arange(1, len(values) + 1) - window)]) / n
+
+
+def read_progress(run_dir: Path) -> dict[str, dict[str, np.ndarray]]:
+    rows: dict[str, list] = {"train": [], "eval": []}
+    with open(run_dir / "progress.csv") as f:
+        for r in csv.DictReader(f):
+            rows[r["kind"]].append([float(r[k]) for k in ("frames", "seconds", "return", "raw_return", "x_pos", "flag")])
+    keys = ("frames", "seconds", "return", "raw_return", "x_pos", "flag")
+    return {kind: {k: np.array([row[i] for row in data]) for i, k in enumerate(keys)} for kind, data in rows.items()}
+
+
+def plot_run(run_dir: Path, threshold: float | None = None, out: Path | None = None) -> Path | None:
+    """curve.png: return (and x_pos for Mario) against frames (top) and wall time (bottom)."""
+    if not (run_dir / "progress.csv").exists():
+        return None
+    data = read_progress(run_dir)
+    train, ev = data["train"], data["eval"]
+    mario = bool(len(train["x_pos"]) and train["x_pos"].max() > 0)
+    metrics = [("return", "episode return (trained on)")] + ([("x_pos", "max x_pos")] if mario else [])
+    fig, axes = plt.subplots(2, len(metrics), figsize=(6 * len(metrics), 7), squeeze=False)
+    for col, (key, label) in enumerate(metrics):
+        for row, (axis, scale, xlabel) in enumerate([("frames", 1e6, "frames (M)"), ("seconds", 60, "wall time (min)")]):
+            ax = axes[row][col]
+            if len(train[key]):
+                ax.plot(train[axis] / scale, train[key], ".", ms=2, alpha=0.3, color="tab:blue", label="training episode")
+                ax.plot(train[axis] / scale, _running_mean(train[key]), color="tab:blue", label="mean of last 100")
+            if len(ev[key]):
+                ax.plot(ev[axis] / scale, ev[key], "o-", ms=3, color="tab:orange", label="greedy evaluation")
+                flags = ev["flag"] > 0
+                if flags.any():
+                    ax.plot(ev[axis][flags] / scale, ev[key][flags], "*", ms=12, color="tab:red", label="flag reached")
+            if key == "return" and threshold is not None:
+                ax.axhline(threshold, color="green", ls="--", label=f"solved ({threshold:g})")
+            ax.set_xlabel(xlabel)
+            ax.set_ylabel(label)
+            ax.grid(alpha=0.3)
+    axes[0][0].legend(loc="best", fontsize=8)
+    fig.suptitle(run_dir.name)
+    fig.tight_layout()
+    out = out or run_dir / "curve.png"
+    fig.savefig(out, dpi=90)
+    plt.close(fig)
+    return out

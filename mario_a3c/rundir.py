@@ -1,0 +1,106 @@
+"""Run directories: a new one per run (never overwriting), a lock per run, and lookup.
+
+    runs/mario_1_1/            the first run of 1-1 (runs/mario_1_1-2/ the next, ...)
+        config.json  last.pt  best.pt  summary.json  curve.png  videos/  tb/  .lock
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from pathlib import Path
+
+from mario_a3c.errors import UserError
+
+SHIPPED_DIR = Path(__file__).resolve().parent.parent / "trained_models"
+
+
+def _is_run_of(name: str, slug: str) -> bool:
+    return name == slug or (name.startswith(f"{slug}-") and name[len(slug) + 1:].isdigit())
+
+
+def _runs_of(save_dir: Path, slug: str) -> list[Path]:
+    """This env's run directories under ``save_dir``, oldest first."""
+    if not save_dir.is_dir():
+        return []
+    found = [p for p in save_dir.iterdir() if p.is_dir() and _is_run_of(p.name, slug)]
+    return sorted(found, key=lambda p: p.stat().st_mtime)
+
+
+def new_run_dir(save_dir: str, slug: str) -> Path:
+    """Create ``save_dir/slug`` or, if taken, the first free ``slug-N``."""
+    base = Path(save_dir)
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UserError(f"cannot create --save-dir {base}: {err.strerror}") from None
+    if not os.access(base, os.W_OK):
+        raise UserError(f"--save-dir {base} is not writable")
+    n = 1
+    while True:
+        run = base / (slug if n == 1 else f"{slug}-{n}")
+        try:
+            run.mkdir()
+            return run
+        except FileExistsError:
+            n += 1
+
+
+def resume_target(save_dir: str, slug: str, resume: str) -> Path:
+    """The checkpoint --resume means: a path (dir or .pt) or, if empty, the newest run's last.pt."""
+    if resume:
+        path = Path(resume)
+        ckpt = path / "last.pt" if path.is_dir() else path
+    else:
+        runs = [r for r in _runs_of(Path(save_dir), slug) if (r / "last.pt").is_file()]
+        if not runs:
+            raise UserError(f"--resume: no run of {slug} with a checkpoint under {save_dir}/; start one without --resume")
+        ckpt = runs[-1] / "last.pt"
+    if not ckpt.is_file():
+        raise UserError(f"--resume: no checkpoint at {ckpt}")
+    return ckpt
+
+
+def find_checkpoint(save_dir: str, slug: str) -> tuple[Path | None, str]:
+    """test.py's default: the user's newest best.pt for this env, else the shipped model."""
+    runs = [r / "best.pt" for r in _runs_of(Path(save_dir), slug) if (r / "best.pt").is_file()]
+    if runs:
+        newest = max(runs, key=lambda p: p.stat().st_mtime)
+        return newest, "your newest training run"
+    shipped = SHIPPED_DIR / f"{slug}.pt"
+    if shipped.is_file():
+        return shipped, "the model shipped with the repository"
+    return None, ""
+
+
+class RunLock:
+    """An exclusive flock on ``run/.lock`` held for the life of the trainer."""
+
+    def __init__(self, run: Path):
+        self.path = run / ".lock"
+        self.fd: int | None = None
+
+    def acquire(self) -> None:
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self.fd)
+            self.fd = None
+            raise UserError(f"{self.path.parent} is in use by another training run; "
+                            "wait for it or resume a different run") from None
+        os.ftruncate(self.fd, 0)
+        os.write(self.fd, str(os.getpid()).encode())
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+def write_json(path: Path, data: dict) -> None:
+    """Atomic JSON write (temporary file + rename)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n")
+    os.replace(tmp, path)

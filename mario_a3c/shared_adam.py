@@ -1,0 +1,63 @@
+"""Adam whose moments and step count live in shared memory.
+
+Every A3C worker steps the same optimizer state (Hogwild: no lock). The step count is
+one shared tensor, so bias correction follows the number of updates the *model* has
+received, not the number one worker made (uvipen's GlobalAdam keeps it per process).
+
+Gradients are passed to ``step(grads)`` explicitly on every update, so each update
+applies exactly one rollout's gradient: nothing is aliased once and left to
+accumulate (the ``ensure_shared_grads`` trap under torch >= 2's ``zero_grad``).
+
+    m_t = b1 m + (1 - b1) g;  v_t = b2 v + (1 - b2) g^2
+    p  -= lr * (m_t / (1 - b1^t)) / (sqrt(v_t / (1 - b2^t)) + eps)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import torch
+
+
+class SharedAdam:
+    def __init__(self, params: Iterable[torch.Tensor], lr: float, betas=(0.9, 0.999), eps: float = 1e-8):
+        self.params = list(params)
+        self.lr, self.betas, self.eps = lr, betas, eps
+        self.steps = torch.zeros(1, dtype=torch.int64)
+        self.exp_avg = [torch.zeros_like(p) for p in self.params]
+        self.exp_avg_sq = [torch.zeros_like(p) for p in self.params]
+
+    def share_memory(self) -> SharedAdam:
+        for t in [self.steps, *self.exp_avg, *self.exp_avg_sq]:
+            t.share_memory_()
+        return self
+
+    @torch.no_grad()
+    def step(self, grads: Sequence[torch.Tensor | None]) -> None:
+        """Apply one update from ``grads`` (one per parameter, same order; None = no grad)."""
+        b1, b2 = self.betas
+        self.steps += 1
+        t = int(self.steps.item())
+        bc1, bc2 = 1 - b1**t, 1 - b2**t
+        for p, g, m, v in zip(self.params, grads, self.exp_avg, self.exp_avg_sq, strict=True):
+            if g is None:
+                continue
+            g = g.to(p.device)
+            m.mul_(b1).add_(g, alpha=1 - b1)
+            v.mul_(b2).addcmul_(g, g, value=1 - b2)
+            denom = (v / bc2).sqrt_().add_(self.eps)
+            p.addcdiv_(m, denom, value=-self.lr / bc1)
+
+    def state_dict(self) -> dict:
+        return {"steps": self.steps.clone(), "exp_avg": [m.clone() for m in self.exp_avg],
+                "exp_avg_sq": [v.clone() for v in self.exp_avg_sq]}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Copy saved moments into the existing (possibly shared) tensors."""
+        if len(state["exp_avg"]) != len(self.exp_avg):
+            raise ValueError("optimizer state does not match the model's parameters")
+        self.steps.copy_(state["steps"])
+        for dst, src in zip(self.exp_avg + self.exp_avg_sq, state["exp_avg"] + state["exp_avg_sq"], strict=True):
+            dst.copy_(src)
+
+

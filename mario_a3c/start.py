@@ -1,0 +1,68 @@
+"""Where a run starts from: scratch, ``--resume`` (a run's last.pt) or ``--from-stage``."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mario_a3c.checkpoint import load_checkpoint
+from mario_a3c.config import Config, config_from_dict
+from mario_a3c.errors import UserError
+from mario_a3c.rundir import find_checkpoint, resume_target
+from wrappers import mario_id
+
+
+@dataclass
+class Start:
+    cfg: Config
+    run_dir: Path | None = None  # set when resuming: training continues in that directory
+    model: dict | None = None
+    optimizer: dict | None = None
+    frames: int = 0
+    seconds: float = 0.0
+    monitor: dict = field(default_factory=dict)
+    sig: dict | None = None  # the checkpoint's spaces, to check against the env
+    source: str = ""
+
+
+def resolve_start(cfg: Config) -> Start:
+    if cfg.resume is not None:
+        return _resume(cfg)
+    if cfg.from_stage:
+        return _from_stage(cfg)
+    return Start(cfg)
+
+
+def _resume(cfg: Config) -> Start:
+    ckpt = resume_target(cfg.save_dir, cfg.slug, cfg.resume)
+    meta, model, optimizer = load_checkpoint(ckpt)
+    stored = config_from_dict(meta["config"])
+    # The stored run's settings win, except what says how long and where to run now.
+    cfg = dataclasses.replace(stored, max_frames=cfg.max_frames, num_processes=cfg.num_processes,
+                              device=cfg.device, resume=cfg.resume, save_dir=stored.save_dir, log_dir=stored.log_dir)
+    if meta["frames"] >= cfg.max_frames:
+        raise UserError(f"{ckpt} has already trained {meta['frames']:,} frames, the --max-frames budget "
+                        f"({cfg.max_frames:,}); raise --max-frames to continue")
+    return Start(cfg, ckpt.parent, model, optimizer, int(meta["frames"]), float(meta.get("wall_seconds", 0.0)),
+                 meta.get("monitor", {}), meta["spaces"], str(ckpt))
+
+
+def _from_stage(cfg: Config) -> Start:
+    spec = cfg.from_stage
+    if re.fullmatch(r"\d-\d", spec):
+        world, stage = map(int, spec.split("-"))
+        slug = Config(env_id=mario_id(world, stage)).slug
+        ckpt, _ = find_checkpoint(cfg.save_dir, slug)
+        if ckpt is None:
+            raise UserError(f"--from-stage {spec}: no checkpoint of {slug}; train it first "
+                            f"(python train.py --world {world} --stage {stage})")
+    else:
+        ckpt = Path(spec)
+    meta, model, _ = load_checkpoint(ckpt)
+    stored = meta["config"]
+    if stored.get("action_type") != cfg.action_type:
+        raise UserError(f"--from-stage {spec}: {ckpt} uses action type {stored.get('action_type')!r}, "
+                        f"this run {cfg.action_type!r}")
+    return Start(cfg, model=model, sig=meta["spaces"], source=str(ckpt))

@@ -1,0 +1,65 @@
+"""The tester process: every ``eval_interval`` seconds it plays the global model greedily.
+
+Each evaluation is logged; the best so far is saved as ``best.pt``; its video is kept
+when it beats the best or reaches the flag (``videos/eval_<frames>.mp4``).
+Between evaluations it sleeps, so it costs the workers little CPU.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import traceback
+from pathlib import Path
+
+
+from mario_a3c.checkpoint import make_meta, save_checkpoint
+from mario_a3c.config import Config
+from mario_a3c.play import copy_weights, play_episode
+from mario_a3c.shared import Shared, child_setup
+from mario_a3c.video import Mp4Writer
+from models import build_model
+from wrappers import make_env
+
+
+def video_fps(cfg: Config, env) -> int:
+    return max(1, int(env.metadata.get("render_fps") or 60) // cfg.frame_skip)
+
+
+def test_worker(cfg: Config, sig: dict, shared: Shared, run_dir: str) -> None:
+    """Process entry point; reports any exception to the trainer before dying with it."""
+    try:
+        _evaluate_forever(cfg, sig, shared, Path(run_dir))
+    except Exception as err:
+        shared.queue.put(("error", "tester", f"{type(err).__name__}: {err}", traceback.format_exc()))
+        raise
+
+
+def _evaluate_forever(cfg: Config, sig: dict, shared: Shared, run_dir: Path) -> None:
+    child_setup(cfg.seed + 10_000)
+    env = make_env(cfg.env_id, render_mode="rgb_array", **cfg.env_kwargs())
+    model = build_model(sig, cfg.lstm_size).to(cfg.device).eval()
+    videos = run_dir / "videos"
+    videos.mkdir(exist_ok=True)
+    fps = video_fps(cfg, env)
+    while not shared.stop.wait(cfg.eval_interval):
+        copy_weights(model, shared.model)
+        frames = shared.frames.value
+        started = time.time()
+        writer = Mp4Writer(videos / f"eval_{frames:010d}.mp4", fps=fps)
+        ep = play_episode(env, model, greedy=True, seed=cfg.seed, writer=writer, device=cfg.device,
+                          should_stop=shared.stop.is_set)
+        if ep["aborted"]:
+            writer.close(keep=False)
+            break
+        improved = ep["r"] > shared.best_eval.value
+        if improved:
+            shared.best_eval.value = ep["r"]
+            state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+            meta = make_meta(dataclasses.asdict(cfg), sig, frames=frames, eval=ep, best_eval_return=ep["r"])
+            save_checkpoint(run_dir / "best.pt", state, meta)
+        video = writer.close(keep=improved or ep["flag"] > 0)
+        shared.queue.put(("eval", frames, ep, str(video) if video else None, time.time() - started))
+    env.close()
+
+

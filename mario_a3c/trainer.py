@@ -1,0 +1,134 @@
+"""The trainer: builds the shared model and optimizer, spawns and supervises the processes.
+
+The main process only supervises: it drains the children's messages into the Monitor,
+restarts a dead child (``max_restarts`` times each), writes periodic checkpoints, and on
+the end of the run (frame budget, Ctrl-C, SIGTERM, or a child that cannot be kept alive)
+stops everyone, saves ``last.pt`` and writes ``summary.json`` and ``curve.png``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import queue as queue_mod
+import signal
+import time
+from pathlib import Path
+
+import torch
+import torch.multiprocessing as mp
+
+from mario_a3c.checkpoint import make_meta, save_checkpoint
+from mario_a3c.config import Config
+from mario_a3c.errors import UserError
+from mario_a3c.monitor import Monitor
+from mario_a3c.plots import plot_run
+from mario_a3c.rundir import RunLock, new_run_dir, write_json
+from mario_a3c.shared import Shared
+from mario_a3c.shared_adam import SharedAdam
+from mario_a3c.start import Start, resolve_start
+from mario_a3c.supervisor import RunFailed, Supervisor
+from models import build_model
+from wrappers import is_mario, make_env, space_signature
+
+
+def train(cfg: Config) -> int:
+    """Run A3C to the end; return the process exit code (0 ok, 1 a child could not be kept alive)."""
+    torch.set_num_threads(1)
+    start: Start = resolve_start(cfg)
+    cfg = start.cfg
+    env = make_env(cfg.env_id, **cfg.env_kwargs())
+    sig, threshold = space_signature(env), (env.spec.reward_threshold if env.spec else None)
+    env.close()
+    if start.sig is not None and start.sig != sig:
+        raise UserError(f"{start.source} was trained on {start.sig} but {cfg.env_id} gives {sig}")
+    run_dir = start.run_dir or new_run_dir(cfg.save_dir, cfg.slug)
+    lock = RunLock(run_dir)
+    lock.acquire()
+    try:
+        return _run(cfg, sig, None if is_mario(cfg.env_id) else threshold, start, run_dir)
+    finally:
+        lock.release()
+
+
+def _run(cfg: Config, sig: dict, threshold: float | None, start: Start, run_dir: Path) -> int:
+    write_json(run_dir / "config.json", dataclasses.asdict(cfg))
+    model = build_model(sig, cfg.lstm_size)
+    if start.model is not None:
+        model.load_state_dict(start.model)
+    model.share_memory()
+    optimizer = SharedAdam(model.parameters(), lr=cfg.lr).share_memory()
+    if start.optimizer is not None:
+        optimizer.load_state_dict(start.optimizer)
+    ctx = mp.get_context("spawn")
+    best = start.monitor.get("best_eval_return")
+    shared = Shared(model, optimizer, ctx.Value("q", start.frames), ctx.Value("d", -math.inf if best is None else best),
+                    ctx.Event(), ctx.Queue())
+    tb_dir = Path(cfg.log_dir) / run_dir.name / "tb" if Path(cfg.log_dir) != Path(cfg.save_dir) else run_dir / "tb"
+    monitor = Monitor(run_dir, tb_dir, cfg.env_id, start.frames, start.seconds, threshold, start.monitor)
+    print(f"run directory: {run_dir}  (TensorBoard: tensorboard --logdir {tb_dir})", flush=True)
+    stopped_by = ["frame budget"]
+
+    def on_signal(signum, _frame):
+        stopped_by[0] = signal.Signals(signum).name
+        shared.stop.set()
+
+    old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    supervisor = Supervisor(ctx, cfg, sig, shared, run_dir)
+    code, last_save = 0, time.time()
+    try:
+        supervisor.start_all()
+        while not shared.stop.is_set():
+            _drain(shared, monitor, supervisor, cfg, timeout=0.5)
+            monitor.flush()
+            monitor.progress_line()
+            supervisor.check()
+            if time.time() - last_save >= cfg.checkpoint_interval:
+                _save(run_dir / "last.pt", cfg, sig, shared, monitor)
+                last_save = time.time()
+    except RunFailed as failure:
+        stopped_by[0], code = str(failure), 1
+    finally:
+        shared.stop.set()
+        supervisor.shutdown(timeout=5.0)
+        _drain(shared, monitor, supervisor, cfg, timeout=0.0)
+        monitor.flush()
+        monitor.progress_line(force=True)
+        _save(run_dir / "last.pt", cfg, sig, shared, monitor)
+        summary = monitor.summary(dataclasses.asdict(cfg), stopped_by[0])
+        write_json(run_dir / "summary.json", summary)
+        monitor.close()
+        plot_run(run_dir, threshold)
+        for s, handler in old.items():
+            signal.signal(s, handler)
+    print(f"stopped by {stopped_by[0]}: {summary['frames']:,} frames in {summary['wall_seconds']:.0f} s, "
+          f"solved={summary['solved']}; wrote {run_dir}/summary.json", flush=True)
+    if code:
+        print(f"error: {stopped_by[0]}", file=__import__("sys").stderr)
+    return code
+
+
+def _drain(shared: Shared, monitor: Monitor, supervisor: Supervisor, cfg: Config, timeout: float) -> None:
+    """Hand every queued child message to the monitor (waiting up to ``timeout`` for the first)."""
+    mario = is_mario(cfg.env_id)
+    while True:
+        try:
+            msg = shared.queue.get(timeout=timeout) if timeout > 0 else shared.queue.get_nowait()
+        except (queue_mod.Empty, EOFError, OSError):
+            return
+        timeout = 0.0
+        kind = msg[0]
+        if kind == "update":
+            monitor.update(*msg[1:])
+        elif kind == "eval":
+            frames, ep, video, _secs = msg[1:]
+            monitor.evaluation(frames, ep, video, mario)
+        elif kind == "error":
+            supervisor.record_error(msg[1], msg[2], msg[3])
+
+
+def _save(path: Path, cfg: Config, sig: dict, shared: Shared, monitor: Monitor) -> None:
+    state = {k: v.detach().clone() for k, v in shared.model.state_dict().items()}
+    meta = make_meta(dataclasses.asdict(cfg), sig, frames=shared.frames.value, wall_seconds=round(monitor.seconds, 1),
+                     monitor=monitor.state())
+    save_checkpoint(path, state, meta, shared.optimizer.state_dict())

@@ -1,0 +1,45 @@
+"""MP4 writing through imageio's ffmpeg, streamed to disk and renamed into place at the end."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import imageio.v2 as imageio
+import numpy as np
+
+
+class Mp4Writer:
+    """Append RGB frames; ``close(keep=True)`` renames the temporary file to ``path``.
+
+    Frames stream to a temporary file as they come, so a long episode never sits in
+    memory, and an interrupted recording never leaves a half-written ``path``.
+    """
+
+    def __init__(self, path: Path, fps: int = 15):
+        self.path = Path(path)
+        self.tmp = self.path.with_name(f".{self.path.stem}.{os.getpid()}.tmp.mp4")
+        self._writer = imageio.get_writer(self.tmp, fps=fps, codec="libx264", quality=7,
+                                          macro_block_size=2, ffmpeg_log_level="error")
+        self.frames = 0
+
+    def append(self, frame: np.ndarray) -> None:
+        self._writer.append_data(frame)
+        self.frames += 1
+
+    def close(self, keep: bool = True) -> Path | None:
+        self._writer.close()
+        if keep and self.frames > 0:
+            os.replace(self.tmp, self.path)
+            return self.path
+        self.tmp.unlink(missing_ok=True)
+        return None
+
+
+def count_frames(path: Path) -> int:
+    """Decode an mp4 and count its frames (used by tests and by test.py's report)."""
+    reader = imageio.get_reader(path)
+    try:
+        return sum(1 for _ in reader)
+    finally:
+        reader.close()

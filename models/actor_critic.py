@@ -1,0 +1,146 @@
+"""Actor-critic networks: encoder -> core (LSTMCell or identity) -> policy and value heads.
+
+One API for every agent (the worker loop never asks which model it has):
+
+* ``initial_state(batch)`` -> recurrent state (an empty tuple for feed-forward models)
+* ``forward(obs, state)`` -> ``(dist_params, value, state)`` for one time step of a batch
+* ``forward_sequence(obs, state, starts)`` -> the same over a (T, B) rollout, the LSTM
+  state zeroed where ``starts`` marks a new episode; the convolution runs once over all
+  T*B frames, which is what makes the learner's re-forward cheap on a CPU.
+
+Initialisation: orthogonal weights everywhere (gain sqrt(2) for hidden layers), policy
+head gain 0.01 (near-uniform initial policy), value head gain 1.0, all biases 0, LSTM
+weights orthogonal with zero biases.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+State = tuple[torch.Tensor, ...]
+
+
+def layer_init(layer: nn.Module, gain: float = math.sqrt(2)) -> nn.Module:
+    """Orthogonal weights with ``gain``, zero biases."""
+    nn.init.orthogonal_(layer.weight, gain)
+    nn.init.zeros_(layer.bias)
+    return layer
+
+
+class ConvEncoder(nn.Module):
+    """Four 3x3 stride-2 convolutions of 32 channels with ELU; uint8 pixels / 255 inside."""
+
+    def __init__(self, obs_shape: tuple[int, ...]):
+        super().__init__()
+        layers: list[nn.Module] = []
+        channels = obs_shape[0]
+        for _ in range(4):
+            layers += [layer_init(nn.Conv2d(channels, 32, 3, stride=2, padding=1)), nn.ELU()]
+            channels = 32
+        self.net = nn.Sequential(*layers, nn.Flatten())
+        with torch.no_grad():
+            self.out_dim = self.net(torch.zeros(1, *obs_shape)).shape[1]
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        return self.net(obs.float() / 255.0)  # (N, 4, 84, 84) uint8 -> (N, 1152)
+
+
+class MLPEncoder(nn.Module):
+    """Two tanh layers of ``hidden`` units over a flat vector observation."""
+
+    def __init__(self, obs_shape: tuple[int, ...], hidden: int = 64):
+        super().__init__()
+        size = math.prod(obs_shape)
+        self.net = nn.Sequential(
+            nn.Flatten(),
+            layer_init(nn.Linear(size, hidden)),
+            nn.Tanh(),
+            layer_init(nn.Linear(hidden, hidden)),
+            nn.Tanh(),
+        )
+        self.out_dim = hidden
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        return self.net(obs.float())
+
+
+class ActorCritic(nn.Module):
+    """Encoder, optional LSTMCell core, policy head (logits or Gaussian mean), value head."""
+
+    def __init__(
+        self,
+        obs_shape: tuple[int, ...],
+        n_actions: int,
+        *,
+        continuous: bool = False,
+        pixels: bool = True,
+        lstm_size: int = 512,
+        hidden: int = 64,
+    ):
+        super().__init__()
+        self.encoder = ConvEncoder(obs_shape) if pixels else MLPEncoder(obs_shape, hidden)
+        feat = self.encoder.out_dim
+        self.lstm: nn.LSTMCell | None = None
+        if lstm_size > 0:
+            self.lstm = nn.LSTMCell(feat, lstm_size)
+            for name, p in self.lstm.named_parameters():
+                nn.init.orthogonal_(p) if "weight" in name else nn.init.zeros_(p)
+            feat = lstm_size
+        self.policy = layer_init(nn.Linear(feat, n_actions), gain=0.01)
+        self.value = layer_init(nn.Linear(feat, 1), gain=1.0)
+        self.log_std = nn.Parameter(torch.zeros(n_actions)) if continuous else None
+
+    def initial_state(self, batch: int) -> State:
+        if self.lstm is None:
+            return ()
+        zeros = torch.zeros(batch, self.lstm.hidden_size)
+        return (zeros, zeros.clone())
+
+    def _heads(self, h: torch.Tensor):
+        logits = self.policy(h)
+        params = (logits, self.log_std) if self.log_std is not None else logits
+        return params, self.value(h).squeeze(-1)
+
+    def forward(self, obs: torch.Tensor, state: State):
+        """One step: obs (B, ...) -> (dist_params, value (B,), state)."""
+        h = self.encoder(obs)
+        if self.lstm is not None:
+            state = self.lstm(h, state)
+            h = state[0]
+        params, value = self._heads(h)
+        return params, value, state
+
+    def forward_sequence(self, obs: torch.Tensor, state: State, starts: torch.Tensor):
+        """A rollout: obs (T, B, ...), starts (T, B) bool -> params (T, B, A), values (T, B)."""
+        T, B = starts.shape
+        h = self.encoder(obs.reshape(T * B, *obs.shape[2:]))  # (T*B, F), one batched conv
+        if self.lstm is not None:
+            h = h.view(T, B, -1)
+            keep = (~starts).float().unsqueeze(-1)  # (T, B, 1)
+            outs = []
+            for t in range(T):
+                state = (state[0] * keep[t], state[1] * keep[t])
+                state = self.lstm(h[t], state)
+                outs.append(state[0])
+            h = torch.stack(outs).view(T * B, -1)
+        params, value = self._heads(h)
+        if isinstance(params, tuple):
+            return (params[0].view(T, B, -1), params[1]), value.view(T, B)
+        return params.view(T, B, -1), value.view(T, B)
+
+
+def build_model(sig: dict, lstm_size: int | None = None) -> ActorCritic:
+    """The model for a space signature (see ``wrappers.space_signature``): pixels -> conv+LSTM."""
+    pixels = len(sig["obs_shape"]) == 3
+    if lstm_size is None:
+        lstm_size = 512 if pixels else 0
+    return ActorCritic(
+        tuple(sig["obs_shape"]),
+        sig["n_actions"],
+        continuous=sig["action_kind"] == "box",
+        pixels=pixels,
+        lstm_size=lstm_size,
+    )

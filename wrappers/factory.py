@@ -1,0 +1,95 @@
+"""The one environment factory: train, test, the tester and the benchmarks all call it."""
+
+from __future__ import annotations
+
+import re
+
+import gymnasium as gym
+import numpy as np
+
+from wrappers.frames import GrayResize, MaxAndSkip
+from wrappers.mario import Joypad, MarioReward, StuckTruncation
+from wrappers.stats import EpisodeStats
+
+MARIO_ID = re.compile(r"^SuperMarioBros-(\d)-(\d)-v[0-3]$")
+
+
+class EnvError(ValueError):
+    """An environment id or option the factory cannot build."""
+
+
+def mario_id(world: int, stage: int) -> str:
+    """The Gymnasium id of a Super Mario Bros stage, ``SuperMarioBros-W-S-v0``."""
+    return f"SuperMarioBros-{world}-{stage}-v0"
+
+
+def is_mario(env_id: str) -> bool:
+    return MARIO_ID.match(env_id) is not None
+
+
+def mario_actions(action_type: str) -> list[list[str]]:
+    """gym-super-mario-bros' action list for ``right``, ``simple`` or ``complex``."""
+    from gym_super_mario_bros.actions import COMPLEX_MOVEMENT, RIGHT_ONLY, SIMPLE_MOVEMENT
+
+    table = {"right": RIGHT_ONLY, "simple": SIMPLE_MOVEMENT, "complex": COMPLEX_MOVEMENT}
+    if action_type not in table:
+        raise EnvError(f"unknown action type {action_type!r}; choose one of {', '.join(table)}")
+    return table[action_type]
+
+
+def make_env(
+    env_id: str,
+    *,
+    action_type: str = "right",
+    render_mode: str | None = None,
+    stuck_patience: int = 200,
+) -> gym.Env:
+    """Build the environment for ``env_id`` with the project's preprocessing.
+
+    Mario: joypad actions -> frame skip 4 (max of last two) -> shaped reward ->
+    stuck guard -> grayscale 84x84 -> stack of 4 (channel-first, uint8) -> episode stats.
+    Other ids: the Gymnasium env with episode statistics.
+    ``render_mode="rgb_array"`` lets a caller grab full-colour frames with ``env.render()``.
+    """
+    if is_mario(env_id):
+        return _make_mario(env_id, action_type, render_mode, stuck_patience)
+    try:
+        env = gym.make(env_id, render_mode=render_mode)
+    except gym.error.Error as err:
+        raise EnvError(f"unknown environment {env_id!r}: {err}") from None
+    return EpisodeStats(env)
+
+
+def _make_mario(env_id: str, action_type: str, render_mode: str | None, patience: int) -> gym.Env:
+    import gym_super_mario_bros  # noqa: F401  (registers the SuperMarioBros ids)
+
+    world, stage = map(int, MARIO_ID.match(env_id).groups())
+    if not (1 <= world <= 8 and 1 <= stage <= 4):
+        raise EnvError(f"no such Mario stage {world}-{stage}: world is 1-8, stage is 1-4")
+    env = gym.make(env_id, render_mode=render_mode)
+    env = Joypad(env, mario_actions(action_type))
+    env = MaxAndSkip(env, skip=4)
+    env = MarioReward(env)
+    env = StuckTruncation(env, patience=patience)
+    env = GrayResize(env, size=84)
+    env = gym.wrappers.FrameStackObservation(env, stack_size=4)
+    env = EpisodeStats(env)
+    return env
+
+
+def space_signature(env: gym.Env) -> dict:
+    """Plain-JSON description of an env's spaces, stored in checkpoints to rebuild models."""
+    obs, act = env.observation_space, env.action_space
+    sig = {"obs_shape": list(obs.shape), "obs_dtype": str(obs.dtype)}
+    if isinstance(act, gym.spaces.Discrete):
+        sig.update(action_kind="discrete", n_actions=int(act.n))
+    elif isinstance(act, gym.spaces.Box):
+        sig.update(
+            action_kind="box",
+            n_actions=int(np.prod(act.shape)),
+            low=act.low.tolist(),
+            high=act.high.tolist(),
+        )
+    else:
+        raise EnvError(f"unsupported action space {act}")
+    return sig
