@@ -1,0 +1,9 @@
+"""Watch a trained agent play and export the video: ``python test.py --world 1 --stage 1``."""
+
+import sys
+
+from mario_a3c.cli import run_cli
+from mario_a3c.evaluate import run
+
+if __name__ == "__main__":
+    sys.exit(run_cli(run))
