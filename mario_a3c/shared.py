@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 from dataclasses import dataclass
@@ -22,11 +23,34 @@ class Shared:
     best_eval: Any  # mp.Value('d'): best greedy evaluation return so far
     stop: Any  # mp.Event: set to end every loop
     queue: Any  # mp.Queue: children -> trainer messages (updates, episodes, evals, errors)
+    trainer_pid: int = 0  # the supervising process; children exit if it is gone
 
 
-def child_setup(seed: int) -> None:
-    """One torch thread, seeded, and Ctrl-C left to the trainer (which stops us via ``stop``)."""
+def child_setup(seed: int, name: str, trainer_pid: int) -> None:
+    """One torch thread, seeded, named (``a3c-worker-0`` in ps/top), Ctrl-C left to the trainer."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _prctl()
+    _prctl_name(name)
+    if os.getppid() != trainer_pid:  # the trainer died before we could ask to die with it
+        os._exit(1)
     os.environ["OMP_NUM_THREADS"] = "1"
     torch.set_num_threads(1)
     torch.manual_seed(seed)
+
+
+def _libc():
+    try:
+        return ctypes.CDLL("libc.so.6", use_errno=True)
+    except OSError:
+        return None  # not Linux: the stop event and daemon flag still end children on a normal exit
+
+
+def _prctl() -> None:
+    """Ask Linux to SIGKILL this process when the trainer dies, so no orphan outlives a kill -9."""
+    if libc := _libc():
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _prctl_name(name: str) -> None:
+    if libc := _libc():
+        libc.prctl(15, ctypes.c_char_p(name.encode()[:15]), 0, 0, 0)  # PR_SET_NAME

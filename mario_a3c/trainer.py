@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import queue as queue_mod
+import os
 import signal
 import time
 from pathlib import Path
@@ -63,7 +64,7 @@ def _run(cfg: Config, sig: dict, threshold: float | None, start: Start, run_dir:
     ctx = mp.get_context("spawn")
     best = start.monitor.get("best_eval_return")
     shared = Shared(model, optimizer, ctx.Value("q", start.frames), ctx.Value("d", -math.inf if best is None else best),
-                    ctx.Event(), ctx.Queue())
+                    ctx.Event(), ctx.Queue(), os.getpid())
     tb_dir = Path(cfg.log_dir) / run_dir.name / "tb" if Path(cfg.log_dir) != Path(cfg.save_dir) else run_dir / "tb"
     monitor = Monitor(run_dir, tb_dir, cfg.env_id, start.frames, start.seconds, threshold, start.monitor)
     print(f"run directory: {run_dir}  (TensorBoard: tensorboard --logdir {tb_dir})", flush=True)

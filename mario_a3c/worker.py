@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import traceback
 from functools import partial
 
@@ -16,6 +17,21 @@ from models import build_model
 from wrappers import make_env
 
 
+def apply_gradients(model, params: list, loss: torch.Tensor, optimizer, max_norm: float) -> tuple[float, bool]:
+    """Backward, clip, and step the (shared) optimizer with exactly this loss's gradient.
+
+    A non-finite loss or gradient norm skips the update, so the global model never
+    receives NaN or Inf; the caller counts the skip. Returns (grad norm, applied).
+    """
+    model.zero_grad(set_to_none=True)
+    loss.backward()
+    norm = float(torch.nn.utils.clip_grad_norm_(params, max_norm))
+    if not (math.isfinite(norm) and math.isfinite(loss.item())):
+        return norm, False
+    optimizer.step([p.grad for p in params])
+    return norm, True
+
+
 def train_worker(rank: int, cfg: Config, sig: dict, shared: Shared) -> None:
     """Process entry point; reports any exception to the trainer before dying with it."""
     try:
@@ -26,7 +42,7 @@ def train_worker(rank: int, cfg: Config, sig: dict, shared: Shared) -> None:
 
 
 def _train(rank: int, cfg: Config, sig: dict, shared: Shared) -> None:
-    child_setup(cfg.seed + rank)
+    child_setup(cfg.seed + rank, f"a3c-worker-{rank}", shared.trainer_pid)
     envs = make_vector_env(partial(make_env, cfg.env_id, **cfg.env_kwargs()), 1)
     model = build_model(sig, cfg.lstm_size)
     params = list(model.parameters())
@@ -35,12 +51,7 @@ def _train(rank: int, cfg: Config, sig: dict, shared: Shared) -> None:
         copy_weights(model, shared.model)
         rollout = collector.collect()
         loss, stats = actor_critic_loss(model, rollout, cfg.gamma, cfg.gae_lambda, cfg.value_coef, cfg.entropy_coef)
-        model.zero_grad(set_to_none=True)
-        loss.backward()
-        norm = float(torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm))
-        finite = torch.isfinite(loss).item() and norm == norm and norm != float("inf")
-        if finite:
-            shared.optimizer.step([p.grad for p in params])
+        norm, finite = apply_gradients(model, params, loss, shared.optimizer, cfg.max_grad_norm)
         with shared.frames.get_lock():
             shared.frames.value += rollout.frames
             total = shared.frames.value

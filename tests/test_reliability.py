@@ -1,0 +1,174 @@
+"""Faults a long run must survive: signals, kills, dead workers, resume, locks, unsafe files, NaN."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from conftest import ROOT, run_cli
+from mario_a3c.checkpoint import load_checkpoint
+from mario_a3c.errors import UserError
+from mario_a3c.shared_adam import SharedAdam
+from mario_a3c.worker import apply_gradients
+
+pytestmark = pytest.mark.slow
+
+
+def start_training(save_dir: Path, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "train.py", "--num-processes", "2", "--save-dir", str(save_dir), "--log-dir", str(save_dir),
+         *extra], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for(predicate, timeout: float = 90.0, what: str = "condition") -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def children(pid: int) -> dict[str, int]:
+    """comm name -> pid of a process's children (workers name themselves a3c-worker-N)."""
+    out = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            comm = (entry / "comm").read_text().strip()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            out[comm] = int(entry.name)
+    return out
+
+
+def gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True
+    return state in ("Z", "X")
+
+
+def trained_some(run_dir: Path) -> bool:
+    csv = run_dir / "progress.csv"
+    return csv.exists() and len(csv.read_text().splitlines()) >= 2
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signal_stops_everything_saves_and_exits_within_10_s(tmp_path, sig):
+    proc = start_training(tmp_path, "--max-frames", "10000000", "--eval-interval", "3")
+    run_dir = tmp_path / "mario_1_1"
+    wait_for(lambda: trained_some(run_dir), what="a first training episode")
+    kids = children(proc.pid)
+    assert {"a3c-worker-0", "a3c-worker-1", "a3c-tester"} <= set(kids)
+    sent = time.time()
+    proc.send_signal(sig)
+    proc.wait(timeout=30)
+    assert time.time() - sent < 10
+    assert proc.returncode == 0
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["stopped_by"] == sig.name and summary["frames"] > 0
+    meta, _, _ = load_checkpoint(run_dir / "last.pt")
+    assert meta["frames"] == summary["frames"]
+    wait_for(lambda: all(gone(p) for p in kids.values()), timeout=5, what="children to exit")
+
+
+def test_sigkill_leaves_last_checkpoint_loadable_and_no_orphans(tmp_path):
+    proc = start_training(tmp_path, "--max-frames", "10000000", "--checkpoint-interval", "1")
+    run_dir = tmp_path / "mario_1_1"
+    wait_for(lambda: (run_dir / "last.pt").exists() and trained_some(run_dir), what="a periodic checkpoint")
+    kids = children(proc.pid)
+    time.sleep(2.3)  # somewhere in the middle of the next checkpoint cycles
+    proc.kill()
+    proc.wait(timeout=10)
+    meta, model, optimizer = load_checkpoint(run_dir / "last.pt")
+    assert meta["frames"] > 0 and optimizer is not None and model
+    wait_for(lambda: all(gone(p) for p in kids.values()), timeout=10, what="orphans to die with the trainer")
+
+
+def test_killed_worker_is_restarted_then_the_budget_stops_the_run(tmp_path):
+    proc = start_training(tmp_path, "--max-frames", "10000000", "--max-restarts", "1")
+    run_dir = tmp_path / "mario_1_1"
+    wait_for(lambda: "a3c-worker-0" in children(proc.pid), what="worker 0")
+    first = children(proc.pid)["a3c-worker-0"]
+    os.kill(first, signal.SIGKILL)
+    wait_for(lambda: children(proc.pid).get("a3c-worker-0", first) != first, timeout=15, what="a restarted worker 0")
+    assert proc.poll() is None, "the run should carry on after one restart"
+    os.kill(children(proc.pid)["a3c-worker-0"], signal.SIGKILL)
+    proc.wait(timeout=30)
+    err = proc.stderr.read()
+    assert proc.returncode == 1
+    assert "worker 0 died (killed by SIGKILL) after 1 restarts" in err
+    assert load_checkpoint(run_dir / "last.pt")[0]["frames"] >= 0
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert "worker 0 died" in summary["stopped_by"]
+
+
+def test_resume_continues_frames_optimizer_and_statistics(tmp_path):
+    first = run_cli("train.py", "--num-processes", "2", "--max-frames", "3000", "--eval-interval", "2",
+                    "--save-dir", str(tmp_path), "--log-dir", str(tmp_path))
+    assert first.returncode == 0, first.stderr
+    run_dir = tmp_path / "mario_1_1"
+    meta1, _, opt1 = load_checkpoint(run_dir / "last.pt")
+    second = run_cli("train.py", "--resume", "--num-processes", "2", "--max-frames", "6000",
+                     "--save-dir", str(tmp_path), "--log-dir", str(tmp_path))
+    assert second.returncode == 0, second.stderr
+    assert not (tmp_path / "mario_1_1-2").exists(), "resume must continue the same run directory"
+    meta2, _, opt2 = load_checkpoint(run_dir / "last.pt")
+    assert meta2["frames"] >= 6000 and meta2["frames"] - meta1["frames"] < 6000
+    assert int(opt2["steps"]) > int(opt1["steps"])
+    assert meta2["monitor"]["episodes"] >= meta1["monitor"]["episodes"]
+    assert meta2["wall_seconds"] > meta1["wall_seconds"]
+
+
+def test_a_run_in_use_cannot_be_resumed_twice(tmp_path):
+    proc = start_training(tmp_path, "--max-frames", "10000000", "--checkpoint-interval", "1")
+    run_dir = tmp_path / "mario_1_1"
+    try:
+        wait_for(lambda: (run_dir / "last.pt").exists(), what="the first run's checkpoint")
+        before = (run_dir / "last.pt").stat().st_size
+        other = run_cli("train.py", "--resume", str(run_dir), "--save-dir", str(tmp_path), timeout=120)
+        assert other.returncode == 2 and "in use by another training run" in other.stderr, other.stderr
+        assert before > 0 and not (tmp_path / "mario_1_1-2").exists()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+    assert proc.returncode == 0
+
+
+def test_loading_never_runs_code_from_the_file(tmp_path):
+    marker = tmp_path / "pwned"
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    path = tmp_path / "evil.pt"
+    torch.save({"format": "mario-a3c/1", "meta": "{}", "model": Evil()}, path)
+    with pytest.raises(UserError, match="not a readable checkpoint"):
+        load_checkpoint(path)
+    assert not marker.exists()
+
+
+def test_non_finite_gradient_is_skipped_and_never_reaches_the_global_model():
+    model = torch.nn.Linear(3, 1)
+    optimizer = SharedAdam(model.parameters(), lr=0.1)
+    before = [p.detach().clone() for p in model.parameters()]
+    params = list(model.parameters())
+    loss = model(torch.tensor([[1.0, float("nan"), 0.0]])).sum()
+    norm, applied = apply_gradients(model, params, loss, optimizer, max_norm=40.0)
+    assert not applied and int(optimizer.steps) == 0
+    assert all(torch.equal(b, p) for b, p in zip(before, model.parameters()))
+    loss = model(torch.tensor([[1.0, 2.0, 0.0]])).sum()
+    norm, applied = apply_gradients(model, params, loss, optimizer, max_norm=40.0)
+    assert applied and int(optimizer.steps) == 1 and all(torch.isfinite(p).all() for p in model.parameters())
