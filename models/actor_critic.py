@@ -118,18 +118,33 @@ class ActorCritic(nn.Module):
         T, B = starts.shape
         h = self.encoder(obs.reshape(T * B, *obs.shape[2:]))  # (T*B, F), one batched conv
         if self.lstm is not None:
-            h = h.view(T, B, -1)
-            keep = (~starts).float().unsqueeze(-1)  # (T, B, 1)
-            outs = []
-            for t in range(T):
-                state = (state[0] * keep[t], state[1] * keep[t])
-                state = self.lstm(h[t], state)
-                outs.append(state[0])
-            h = torch.stack(outs).view(T * B, -1)
+            h = self._lstm_sequence(h.view(T, B, -1), state, starts)
         params, value = self._heads(h)
         if isinstance(params, tuple):
             return (params[0].view(T, B, -1), params[1]), value.view(T, B)
         return params.view(T, B, -1), value.view(T, B)
+
+    def _lstm_sequence(self, x: torch.Tensor, state: State, starts: torch.Tensor) -> torch.Tensor:
+        """LSTMCell over (T, B, F) inputs: (T*B, H) outputs, numerically the same cell.
+
+        The input projection W_ih x + b runs as one matrix product over all T*B inputs
+        (and so does its gradient); only the recurrent W_hh h is left inside the time loop.
+        Gate order i, f, g, o as in ``nn.LSTMCell``.
+        """
+        T, B, _ = x.shape
+        lstm = self.lstm
+        proj = torch.addmm(lstm.bias_ih + lstm.bias_hh, x.reshape(T * B, -1), lstm.weight_ih.t()).view(T, B, -1)
+        keep = (~starts).float().unsqueeze(-1)  # (T, B, 1)
+        h, c = state
+        w_hh = lstm.weight_hh.t()
+        outs = []
+        for t in range(T):
+            h, c = h * keep[t], c * keep[t]
+            i, f, g, o = torch.addmm(proj[t], h, w_hh).chunk(4, dim=1)
+            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+            h = torch.sigmoid(o) * torch.tanh(c)
+            outs.append(h)
+        return torch.stack(outs).view(T * B, -1)
 
 
 def build_model(sig: dict, lstm_size: int | None = None) -> ActorCritic:

@@ -1,0 +1,37 @@
+"""Flags, presets and the predecessor's aliases."""
+
+import pytest
+
+from mario_a3c.config import config_from_args
+from mario_a3c.errors import UserError
+
+
+def test_defaults_build_the_mario_1_1_run():
+    cfg = config_from_args(["--num-processes", "2"])
+    assert cfg.env_id == "SuperMarioBros-1-1-v0" and cfg.slug == "mario_1_1"
+    assert (cfg.action_type, cfg.gamma, cfg.num_local_steps, cfg.frame_skip) == ("right", 0.9, 50, 4)
+
+
+def test_predecessor_spellings_are_aliases():
+    cfg = config_from_args(["--world", "2", "--stage", "3", "--action_type", "complex", "--num_processes", "3",
+                            "--num_local_steps", "20", "--num_global_steps", "1000", "--tau", "0.95", "--beta", "0.02",
+                            "--saved_path", "here", "--log_path", "there"])
+    assert cfg.env_id == "SuperMarioBros-2-3-v0" and cfg.action_type == "complex"
+    assert (cfg.num_processes, cfg.num_local_steps, cfg.gae_lambda, cfg.entropy_coef) == (3, 20, 0.95, 0.02)
+    assert cfg.max_frames == 4000  # agent steps x frame skip 4
+    assert (cfg.save_dir, cfg.log_dir) == ("here", "there")
+
+
+def test_vector_env_presets_and_frames():
+    cfg = config_from_args(["--env", "CartPole-v1", "--num_global_steps", "1000"])
+    assert cfg.frame_skip == 1 and cfg.max_frames == 1000 and cfg.lstm_size == 0
+
+
+@pytest.mark.parametrize("argv", [["--gamma", "1.5"], ["--max-frames", "0"], ["--device", "cuda"]])
+def test_invalid_values_raise_user_errors(argv):
+    import torch
+
+    if argv[0] == "--device" and torch.cuda.is_available():
+        pytest.skip("a CUDA device is present")
+    with pytest.raises(UserError):
+        config_from_args(argv)
