@@ -46,6 +46,8 @@ class Config:
     """Rollout length per update (agent steps)."""
     max_frames: int = 20_000_000
     """Stop after this many emulator frames (an agent step of a pixel env is 4 frames)."""
+    max_seconds: float | None = None
+    """Also stop after this much wall time in this session (None: no limit)."""
     lstm_size: int = 512
     """LSTMCell units (0 = feed-forward)."""
     eval_interval: float = 30.0
@@ -135,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
         names = [f"--{name}"] + ([alias] if alias else [])
         default = getattr(d, name.replace("-", "_"))
         p.add_argument(*names, type=kind, default=None, help=f"{help_} (preset default; base {default})")
+    p.add_argument("--max-seconds", type=float, default=None, help="also stop after this much wall time")
     p.add_argument("--num_global_steps", type=int, default=None, help="agent steps (predecessor's flag; x4 frames)")
     p.add_argument("--save-dir", "--saved_path", default=d.save_dir, help="where run directories go")
     p.add_argument("--log-dir", "--log_path", default=d.log_dir, help="where TensorBoard events go")
@@ -176,6 +179,7 @@ def config_from_args(argv: list[str] | None = None) -> Config:
         device=args.device,
         resume=args.resume,
         from_stage=args.from_stage,
+        max_seconds=args.max_seconds,
         **values,
     )
     validate(cfg)
@@ -189,7 +193,8 @@ def validate(cfg: Config) -> None:
     for flag, value in [("--num-processes", cfg.num_processes), ("--num-envs", cfg.num_envs),
                         ("--num-local-steps", cfg.num_local_steps), ("--max-frames", cfg.max_frames),
                         ("--lr", cfg.lr), ("--eval-interval", cfg.eval_interval),
-                        ("--checkpoint-interval", cfg.checkpoint_interval)]:
+                        ("--checkpoint-interval", cfg.checkpoint_interval),
+                        ("--max-seconds", 1 if cfg.max_seconds is None else cfg.max_seconds)]:
         if not value > 0:
             raise UserError(f"{flag} {value}: must be positive")
     if not (0 < cfg.gamma <= 1 and 0 <= cfg.gae_lambda <= 1):

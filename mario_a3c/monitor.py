@@ -44,6 +44,7 @@ class Monitor:
         self._fps_mark = (time.time(), start_frames)
         self.fps = 0.0
         self._last_line = 0.0
+        self.timeline: list[tuple[float, int]] = []  # (run seconds, frames) every 5 s of this session
 
     @property
     def seconds(self) -> float:
@@ -97,6 +98,7 @@ class Monitor:
         if now - t >= 5.0:  # frames/s over the last 5 s: steady enough to read
             self.fps = (self.frames - f) / (now - t)
             self._fps_mark = (now, self.frames)
+            self.timeline.append((round(self.seconds, 1), self.frames))
             self.tb.add_scalar("charts/fps", self.fps, self.frames)
         if self._losses:
             for key in ("policy_loss", "value_loss", "entropy"):
@@ -137,6 +139,7 @@ class Monitor:
             "solved_at_seconds": s.get("seconds"), "first_train_flag": self.first_flag,
             "skipped_updates": self.skipped, "stopped_by": stopped_by,
             "last_100_mean_return": float(np.mean([r for r, _ in self.recent])) if self.recent else None,
+            "fps_timeline": self.timeline,
             "config": config,
         }
 

@@ -41,7 +41,7 @@ def _resume(cfg: Config) -> Start:
     stored = config_from_dict(meta["config"])
     # The stored run's settings win, except what says how long and where to run now.
     cfg = dataclasses.replace(stored, max_frames=cfg.max_frames, num_processes=cfg.num_processes,
-                              device=cfg.device, resume=cfg.resume, save_dir=stored.save_dir, log_dir=stored.log_dir)
+                              device=cfg.device, resume=cfg.resume, max_seconds=cfg.max_seconds, save_dir=stored.save_dir, log_dir=stored.log_dir)
     if meta["frames"] >= cfg.max_frames:
         raise UserError(f"{ckpt} has already trained {meta['frames']:,} frames, the --max-frames budget "
                         f"({cfg.max_frames:,}); raise --max-frames to continue")

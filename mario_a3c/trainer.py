@@ -76,7 +76,7 @@ def _run(cfg: Config, sig: dict, threshold: float | None, start: Start, run_dir:
 
     old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     supervisor = Supervisor(ctx, cfg, sig, shared, run_dir)
-    code, last_save = 0, time.time()
+    code, last_save, began = 0, time.time(), time.time()
     try:
         supervisor.start_all()
         while not shared.stop.is_set():
@@ -84,6 +84,9 @@ def _run(cfg: Config, sig: dict, threshold: float | None, start: Start, run_dir:
             monitor.flush()
             monitor.progress_line()
             supervisor.check()
+            if cfg.max_seconds is not None and time.time() - began >= cfg.max_seconds:
+                stopped_by[0] = "time budget"
+                break
             if time.time() - last_save >= cfg.checkpoint_interval:
                 _save(run_dir / "last.pt", cfg, sig, shared, monitor)
                 last_save = time.time()

@@ -52,3 +52,16 @@ def test_test_py_prefers_the_users_newest_run(mario_run, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert str(run_dir / "best.pt") in proc.stdout and "your newest training run" in proc.stdout
     assert count_frames(out) >= 10
+
+
+def test_from_stage_starts_another_stage_from_these_weights(mario_run, tmp_path):
+    run_dir, _ = mario_run
+    proc = run_cli("train.py", "--world", "1", "--stage", "2", "--from-stage", str(run_dir / "best.pt"),
+                   "--num-processes", "1", "--max-frames", "400", "--eval-interval", "1000",
+                   "--save-dir", str(tmp_path), "--log-dir", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads((tmp_path / "mario_1_2" / "summary.json").read_text())
+    assert summary["env_id"] == "SuperMarioBros-1-2-v0" and summary["frames"] >= 400
+    bad = run_cli("train.py", "--stage", "2", "--from-stage", str(run_dir / "best.pt"), "--action-type", "simple",
+                  "--save-dir", str(tmp_path / "x"))
+    assert bad.returncode == 2 and "action type 'right'" in bad.stderr

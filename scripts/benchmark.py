@@ -1,0 +1,100 @@
+"""Training speed against the emulator's own: raw frames/s vs A3C training frames/s.
+
+    python scripts/benchmark.py                     # N = cores, 60 s each after 20 s warm-up
+    python scripts/benchmark.py --seconds 30 --json bench.json
+
+(a) raw: N processes step the factory's Mario env (same wrappers) with random actions;
+(b) train: a real ``train.py`` run with N workers (tester included) for the same time;
+(c) ratio b / a; the same for one process. Frames are emulator frames.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch.multiprocessing as mp
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _raw_worker(env_id: str, warmup: float, seconds: float, seed: int, out) -> None:
+    from wrappers import make_env
+
+    env = make_env(env_id)
+    env.action_space.seed(seed)
+    env.reset(seed=seed)
+    frames, t_start, started = 0, time.time() + warmup, False
+    while True:
+        _, _, terminated, truncated, info = env.step(env.action_space.sample())
+        now = time.time()
+        if not started and now >= t_start:
+            started, frames, t0 = True, 0, now
+        frames += info["frames"]
+        if terminated or truncated:
+            env.reset()
+        if started and now - t0 >= seconds:
+            out.put(frames / (now - t0))
+            return
+
+
+def raw_fps(env_id: str, n: int, warmup: float, seconds: float) -> float:
+    ctx = mp.get_context("spawn")
+    out = ctx.Queue()
+    procs = [ctx.Process(target=_raw_worker, args=(env_id, warmup, seconds, i, out)) for i in range(n)]
+    for p in procs:
+        p.start()
+    total = sum(out.get() for _ in procs)
+    for p in procs:
+        p.join()
+    return total
+
+
+def train_fps(world: int, stage: int, n: int, warmup: float, seconds: float) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [sys.executable, str(ROOT / "train.py"), "--world", str(world), "--stage", str(stage),
+               "--num-processes", str(n), "--max-seconds", str(warmup + seconds + 5), "--save-dir", tmp,
+               "--log-dir", tmp, "--max-frames", str(10**9)]
+        subprocess.run(cmd, check=True, capture_output=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
+        summary = json.loads(next(Path(tmp).glob("*/summary.json")).read_text())
+    timeline = summary["fps_timeline"]  # (seconds, frames) every ~5 s
+    begin = next(p for p in timeline if p[0] >= warmup)
+    end = timeline[-1]
+    return (end[1] - begin[1]) / (end[0] - begin[0])
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--processes", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--seconds", type=float, default=60.0, help="measuring time of each figure")
+    p.add_argument("--warmup", type=float, default=20.0)
+    p.add_argument("--world", type=int, default=1)
+    p.add_argument("--stage", type=int, default=1)
+    p.add_argument("--json", default=None)
+    args = p.parse_args()
+    env_id = f"SuperMarioBros-{args.world}-{args.stage}-v0"
+    n = args.processes
+    res = {"n_processes": n, "seconds": args.seconds}
+    res["raw_fps"] = raw_fps(env_id, n, args.warmup, args.seconds)
+    res["train_fps"] = train_fps(args.world, args.stage, n, args.warmup, args.seconds)
+    res["raw_fps_1"] = raw_fps(env_id, 1, args.warmup, args.seconds) if n != 1 else res["raw_fps"]
+    res["train_fps_1"] = train_fps(args.world, args.stage, 1, args.warmup, args.seconds) if n != 1 else res["train_fps"]
+    res["ratio"] = res["train_fps"] / res["raw_fps"]
+    res["ratio_1"] = res["train_fps_1"] / res["raw_fps_1"]
+    print("| processes | raw frames/s | training frames/s | ratio |\n|---|---|---|---|")
+    print(f"| {n} | {res['raw_fps']:,.0f} | {res['train_fps']:,.0f} | {res['ratio']:.2f} |")
+    if n != 1:
+        print(f"| 1 | {res['raw_fps_1']:,.0f} | {res['train_fps_1']:,.0f} | {res['ratio_1']:.2f} |")
+    if args.json:
+        Path(args.json).write_text(json.dumps(res, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
