@@ -23,8 +23,9 @@ from mario_a3c.errors import UserError
 FORMAT = "mario-a3c/1"
 
 
-def save_checkpoint(path: Path, model_state: dict, meta: dict, optimizer_state: dict | None = None,
-                    half: bool = False) -> None:
+def save_checkpoint(
+    path: Path, model_state: dict, meta: dict, optimizer_state: dict | None = None, half: bool = False
+) -> None:
     """Atomically write a checkpoint. ``half`` stores float weights as float16 (for shipping)."""
     path = Path(path)
     if half:

@@ -95,8 +95,12 @@ PRESETS: dict[str, dict] = {
     "mario": dict(),
     "CartPole-v1": dict(lr=1e-3, gamma=0.99, gae_lambda=0.95, num_local_steps=16, max_frames=500_000, lstm_size=0),
     "LunarLander-v3": dict(lr=7e-4, gamma=0.99, gae_lambda=0.95, num_local_steps=16, max_frames=3_000_000, lstm_size=0),
-    "Pendulum-v1": dict(lr=1e-3, gamma=0.95, gae_lambda=0.95, entropy_coef=0.0, num_local_steps=16, max_frames=1_000_000, lstm_size=0),
-    "MountainCarContinuous-v0": dict(lr=1e-3, gamma=0.99, gae_lambda=0.95, num_local_steps=16, max_frames=1_000_000, lstm_size=0),
+    "Pendulum-v1": dict(
+        lr=1e-3, gamma=0.95, gae_lambda=0.95, entropy_coef=0.0, num_local_steps=16, max_frames=1_000_000, lstm_size=0
+    ),
+    "MountainCarContinuous-v0": dict(
+        lr=1e-3, gamma=0.99, gae_lambda=0.95, num_local_steps=16, max_frames=1_000_000, lstm_size=0
+    ),
 }
 
 
@@ -117,8 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--env", default=None, help="any Gymnasium env id instead of Mario (CartPole-v1, ALE/Pong-v5, ...)")
     p.add_argument("--action-type", "--action_type", default=d.action_type, help="right, simple or complex")
     p.add_argument("--algo", default=d.algo, choices=["a3c", "a2c"], help="asynchronous or synchronous")
-    p.add_argument("--num-processes", "--num_processes", type=int, default=None,
-                   help="A3C workers (default: the number of cores)")
+    p.add_argument(
+        "--num-processes", "--num_processes", type=int, default=None, help="A3C workers (default: the number of cores)"
+    )
     p.add_argument("--num-envs", type=int, default=d.num_envs, help="A2C environments")
     for name, alias, kind, help_ in [
         ("lr", None, float, "learning rate"),
@@ -143,8 +148,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log-dir", "--log_path", default=d.log_dir, help="where TensorBoard events go")
     p.add_argument("--seed", type=int, default=d.seed, help="base seed")
     p.add_argument("--device", default=d.device, choices=["cpu", "cuda"], help="learner/tester device")
-    p.add_argument("--resume", nargs="?", const="", default=None,
-                   help="continue a run (newest of this env, or a run dir / checkpoint path)")
+    p.add_argument(
+        "--resume",
+        nargs="?",
+        const="",
+        default=None,
+        help="continue a run (newest of this env, or a run dir / checkpoint path)",
+    )
     p.add_argument("--from-stage", default=None, help="initial weights from another stage: W-S or a path")
     return p
 
@@ -161,12 +171,26 @@ def config_from_args(argv: list[str] | None = None) -> Config:
     else:
         env_id = args.env
     values = dict(preset_for(env_id))
-    for key in ("lr", "gamma", "gae_lambda", "entropy_coef", "value_coef", "max_grad_norm", "num_local_steps",
-                "max_frames", "lstm_size", "eval_interval", "checkpoint_interval", "max_restarts"):
+    for key in (
+        "lr",
+        "gamma",
+        "gae_lambda",
+        "entropy_coef",
+        "value_coef",
+        "max_grad_norm",
+        "num_local_steps",
+        "max_frames",
+        "lstm_size",
+        "eval_interval",
+        "checkpoint_interval",
+        "max_restarts",
+    ):
         if getattr(args, key) is not None:
             values[key] = getattr(args, key)
     if args.num_global_steps is not None:
-        values["max_frames"] = args.num_global_steps * (FRAME_SKIP if is_mario(env_id) or env_id.startswith("ALE/") else 1)
+        values["max_frames"] = args.num_global_steps * (
+            FRAME_SKIP if is_mario(env_id) or env_id.startswith("ALE/") else 1
+        )
     cfg = Config(
         env_id=env_id,
         action_type=args.action_type,
@@ -190,11 +214,16 @@ def validate(cfg: Config) -> None:
     """Reject values no run can use, naming the flag."""
     if cfg.action_type not in ("right", "simple", "complex"):
         raise UserError(f"--action-type {cfg.action_type!r}: choose right, simple or complex")
-    for flag, value in [("--num-processes", cfg.num_processes), ("--num-envs", cfg.num_envs),
-                        ("--num-local-steps", cfg.num_local_steps), ("--max-frames", cfg.max_frames),
-                        ("--lr", cfg.lr), ("--eval-interval", cfg.eval_interval),
-                        ("--checkpoint-interval", cfg.checkpoint_interval),
-                        ("--max-seconds", 1 if cfg.max_seconds is None else cfg.max_seconds)]:
+    for flag, value in [
+        ("--num-processes", cfg.num_processes),
+        ("--num-envs", cfg.num_envs),
+        ("--num-local-steps", cfg.num_local_steps),
+        ("--max-frames", cfg.max_frames),
+        ("--lr", cfg.lr),
+        ("--eval-interval", cfg.eval_interval),
+        ("--checkpoint-interval", cfg.checkpoint_interval),
+        ("--max-seconds", 1 if cfg.max_seconds is None else cfg.max_seconds),
+    ]:
         if not value > 0:
             raise UserError(f"{flag} {value}: must be positive")
     if not (0 < cfg.gamma <= 1 and 0 <= cfg.gae_lambda <= 1):
@@ -216,5 +245,13 @@ def config_from_dict(data: dict) -> Config:
     return Config(**{k: v for k, v in data.items() if k in known})
 
 
-__all__ = ["Config", "PRESETS", "UserError", "build_parser", "config_from_args", "config_from_dict",
-           "config_to_dict", "validate"]
+__all__ = [
+    "Config",
+    "PRESETS",
+    "UserError",
+    "build_parser",
+    "config_from_args",
+    "config_from_dict",
+    "config_to_dict",
+    "validate",
+]

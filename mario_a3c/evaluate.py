@@ -13,7 +13,7 @@ from mario_a3c.checkpoint import load_checkpoint
 from mario_a3c.config import Config, config_from_dict
 from mario_a3c.errors import UserError
 from mario_a3c.play import play_episode
-from mario_a3c.rundir import find_checkpoint, write_json
+from mario_a3c.rundir import ensure_writable_dir, find_checkpoint, write_json
 from mario_a3c.tester import video_fps
 from mario_a3c.video import Mp4Writer, count_frames
 from models import build_model
@@ -21,13 +21,17 @@ from wrappers import make_env, mario_id, space_signature
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description="Play a trained agent and export the gameplay video.",
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(
+        description="Play a trained agent and export the gameplay video.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     p.add_argument("--world", type=int, default=1, help="Mario world 1-8")
     p.add_argument("--stage", type=int, default=1, help="Mario stage 1-4")
     p.add_argument("--env", default=None, help="a Gymnasium env id instead of Mario")
     p.add_argument("--action-type", "--action_type", default=None, help="must match the checkpoint's (checked)")
-    p.add_argument("--checkpoint", default=None, help="checkpoint path (default: your newest run, else the shipped model)")
+    p.add_argument(
+        "--checkpoint", default=None, help="checkpoint path (default: your newest run, else the shipped model)"
+    )
     p.add_argument("--save-dir", "--saved_path", default="runs", help="where your training runs are")
     p.add_argument("--output", default=None, help="mp4 path (default output/<env>.mp4)")
     p.add_argument("--episodes", type=int, default=1, help="episodes to play; the video shows the first")
@@ -37,16 +41,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", default=None, help="also write the summary as JSON here")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="device to run the model on")
     return p
-
-
-def _writable(path: Path, flag: str) -> None:
-    parent = path.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise UserError(f"{flag} {path}: cannot create {parent} ({err.strerror})") from None
-    if not os.access(parent, os.W_OK):
-        raise UserError(f"{flag} {path}: directory {parent} is not writable")
 
 
 def run(argv: list[str] | None = None) -> int:
@@ -64,12 +58,14 @@ def run(argv: list[str] | None = None) -> int:
         ckpt, source = find_checkpoint(args.save_dir, slug)
         if ckpt is None:
             how = f"--world {args.world} --stage {args.stage}" if args.env is None else f"--env {env_id}"
-            raise UserError(f"no checkpoint for {slug} under {args.save_dir}/ or trained_models/; "
-                            f"train one with: python train.py {how}")
+            raise UserError(
+                f"no checkpoint for {slug} under {args.save_dir}/ or trained_models/; "
+                f"train one with: python train.py {how}"
+            )
     output = Path(args.output or f"output/{slug}.mp4")
-    _writable(output, "--output")
+    ensure_writable_dir(output.parent, f"--output {output}")
     if args.json:
-        _writable(Path(args.json), "--json")
+        ensure_writable_dir(Path(args.json).parent, f"--json {args.json}")
     meta, weights, _ = load_checkpoint(ckpt)
     cfg = config_from_dict(meta["config"])
     if cfg.env_id != env_id:
@@ -96,19 +92,28 @@ def _play(args, cfg: Config, meta: dict, weights: dict, output: Path) -> int:
         if writer:
             writer.close(keep=True)
         results.append(ep)
-        print(f"episode {i + 1}: {'CLEARED' if ep['flag'] else 'not cleared'} | max x_pos {int(ep['x_pos'])} "
-              f"| return {ep['r']:.1f} (game reward {ep['raw_r']:.0f}) | {int(ep['frames']):,} frames")
+        print(
+            f"episode {i + 1}: {'CLEARED' if ep['flag'] else 'not cleared'} | max x_pos {int(ep['x_pos'])} "
+            f"| return {ep['r']:.1f} (game reward {ep['raw_r']:.0f}) | {int(ep['frames']):,} frames"
+        )
     env.close()
     summary = {
-        "env_id": cfg.env_id, "episodes": len(results), "greedy": not args.sample,
+        "env_id": cfg.env_id,
+        "episodes": len(results),
+        "greedy": not args.sample,
         "clear_rate": float(np.mean([r["flag"] for r in results])),
-        "mean_x_pos": float(np.mean([r["x_pos"] for r in results])), "max_x_pos": int(max(r["x_pos"] for r in results)),
-        "mean_return": float(np.mean([r["r"] for r in results])), "video": str(output),
-        "video_frames": count_frames(output), "results": results,
+        "mean_x_pos": float(np.mean([r["x_pos"] for r in results])),
+        "max_x_pos": int(max(r["x_pos"] for r in results)),
+        "mean_return": float(np.mean([r["r"] for r in results])),
+        "video": str(output),
+        "video_frames": count_frames(output),
+        "results": results,
     }
     if args.episodes > 1:
-        print(f"summary: clear rate {summary['clear_rate']:.0%} | mean x_pos {summary['mean_x_pos']:.0f} "
-              f"| max x_pos {summary['max_x_pos']} | mean return {summary['mean_return']:.1f}")
+        print(
+            f"summary: clear rate {summary['clear_rate']:.0%} | mean x_pos {summary['mean_x_pos']:.0f} "
+            f"| max x_pos {summary['max_x_pos']} | mean return {summary['mean_return']:.1f}"
+        )
     print(f"video: {output} ({summary['video_frames']} frames)")
     if args.json:
         write_json(Path(args.json), summary)
@@ -141,5 +146,3 @@ def _viewer(render: bool):
         cv2.waitKey(1)
 
     return show
-
-

@@ -59,9 +59,7 @@ def actor_critic_loss(model, rollout, gamma: float, lam: float, value_coef: floa
     policy = Policy(params)
     log_probs = policy.log_prob(rollout.actions)  # (T, B)
     entropy = policy.entropy().mean()
-    advantages, returns = compute_gae(
-        rollout.rewards, values.detach(), rollout.last_value, rollout.dones, gamma, lam
-    )
+    advantages, returns = compute_gae(rollout.rewards, values.detach(), rollout.last_value, rollout.dones, gamma, lam)
     policy_loss = -(log_probs * advantages).mean()
     value_loss = 0.5 * (returns - values).pow(2).mean()
     loss = policy_loss + value_coef * value_loss - entropy_coef * entropy

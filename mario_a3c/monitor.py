@@ -19,8 +19,16 @@ CSV_FIELDS = ["kind", "frames", "seconds", "return", "raw_return", "length", "x_
 
 
 class Monitor:
-    def __init__(self, run_dir: Path, tb_dir: Path, env_id: str, start_frames: int, start_seconds: float,
-                 solved_threshold: float | None, state: dict | None = None):
+    def __init__(
+        self,
+        run_dir: Path,
+        tb_dir: Path,
+        env_id: str,
+        start_frames: int,
+        start_seconds: float,
+        solved_threshold: float | None,
+        state: dict | None = None,
+    ):
         self.run_dir, self.env_id = run_dir, env_id
         self.tb = SummaryWriter(str(tb_dir))
         new = not (run_dir / "progress.csv").exists()
@@ -88,8 +96,18 @@ class Monitor:
             self.solved_at = {"frames": frames, "seconds": round(self.seconds, 1)}
 
     def _row(self, kind: str, ep: dict, frames: int | None = None) -> None:
-        self._csv.writerow([kind, frames if frames is not None else self.frames, round(self.seconds, 1),
-                            round(ep["r"], 3), round(ep["raw_r"], 3), int(ep["l"]), int(ep["x_pos"]), int(ep["flag"])])
+        self._csv.writerow(
+            [
+                kind,
+                frames if frames is not None else self.frames,
+                round(self.seconds, 1),
+                round(ep["r"], 3),
+                round(ep["raw_r"], 3),
+                int(ep["l"]),
+                int(ep["x_pos"]),
+                int(ep["flag"]),
+            ]
+        )
 
     def flush(self) -> None:
         """Write averaged losses and frames/s; called about once a second."""
@@ -102,7 +120,8 @@ class Monitor:
             self.tb.add_scalar("charts/fps", self.fps, self.frames)
         if self._losses:
             for key in ("policy_loss", "value_loss", "entropy"):
-                self.tb.add_scalar(f"losses/{key}", float(np.mean([l[key] for l, _ in self._losses])), self.frames)
+                mean = float(np.mean([losses[key] for losses, _ in self._losses]))
+                self.tb.add_scalar(f"losses/{key}", mean, self.frames)
             self.tb.add_scalar("losses/grad_norm", float(np.mean([n for _, n in self._losses])), self.frames)
             self.tb.add_scalar("losses/skipped_updates", self.skipped, self.frames)
             self._losses.clear()
@@ -120,24 +139,39 @@ class Monitor:
             e = self.last_eval
             ev = f"x {int(e['x_pos'])} r {e['r']:.1f}{' FLAG' if e['flag'] else ''} ({now - e['at']:.0f}s ago)"
         flags = sum(fl for _, fl in self.recent)
-        line = (f"{_clock(self.seconds)} | frames {self.frames:,} | {self.fps:,.0f} f/s | episodes {self.episodes:,} "
-                f"| best x {self.best_x} | flags {flags:.0f}/{len(self.recent)} | eval: {ev}")
+        line = (
+            f"{_clock(self.seconds)} | frames {self.frames:,} | {self.fps:,.0f} f/s | episodes {self.episodes:,} "
+            f"| best x {self.best_x} | flags {flags:.0f}/{len(self.recent)} | eval: {ev}"
+        )
         sys.stderr.write(("\r\033[K" + line) if tty else (line + "\n"))
         sys.stderr.flush()
 
     def state(self) -> dict:
         """What a checkpoint keeps so that --resume continues these statistics."""
-        return {"episodes": self.episodes, "best_x_pos": self.best_x, "best_eval_return": self.best_eval,
-                "solved_at": self.solved_at, "first_train_flag": self.first_flag, "skipped_updates": self.skipped}
+        return {
+            "episodes": self.episodes,
+            "best_x_pos": self.best_x,
+            "best_eval_return": self.best_eval,
+            "solved_at": self.solved_at,
+            "first_train_flag": self.first_flag,
+            "skipped_updates": self.skipped,
+        }
 
     def summary(self, config: dict, stopped_by: str) -> dict:
         s = self.solved_at or {}
         return {
-            "env_id": self.env_id, "frames": self.frames, "wall_seconds": round(self.seconds, 1),
-            "episodes": self.episodes, "best_eval_return": self.best_eval, "best_x_pos": self.best_x,
-            "solved": self.solved_at is not None, "solved_at_frames": s.get("frames"),
-            "solved_at_seconds": s.get("seconds"), "first_train_flag": self.first_flag,
-            "skipped_updates": self.skipped, "stopped_by": stopped_by,
+            "env_id": self.env_id,
+            "frames": self.frames,
+            "wall_seconds": round(self.seconds, 1),
+            "episodes": self.episodes,
+            "best_eval_return": self.best_eval,
+            "best_x_pos": self.best_x,
+            "solved": self.solved_at is not None,
+            "solved_at_frames": s.get("frames"),
+            "solved_at_seconds": s.get("seconds"),
+            "first_train_flag": self.first_flag,
+            "skipped_updates": self.skipped,
+            "stopped_by": stopped_by,
             "last_100_mean_return": float(np.mean([r for r, _ in self.recent])) if self.recent else None,
             "fps_timeline": self.timeline,
             "config": config,

@@ -16,8 +16,16 @@ def copy_weights(dst: torch.nn.Module, src: torch.nn.Module) -> None:
 
 
 @torch.no_grad()
-def play_episode(env: gym.Env, model, *, greedy: bool = True, seed: int | None = None, writer=None,
-                 device: str = "cpu", should_stop=None) -> dict:
+def play_episode(
+    env: gym.Env,
+    model,
+    *,
+    greedy: bool = True,
+    seed: int | None = None,
+    writer=None,
+    device: str = "cpu",
+    should_stop=None,
+) -> dict:
     """Play until the episode ends; return its ``info["episode"]`` stats.
 
     ``writer`` (an ``Mp4Writer``) receives ``env.render()`` before every step and after the

@@ -24,7 +24,9 @@ def read_progress(run_dir: Path) -> dict[str, dict[str, np.ndarray]]:
     rows: dict[str, list] = {"train": [], "eval": []}
     with open(run_dir / "progress.csv") as f:
         for r in csv.DictReader(f):
-            rows[r["kind"]].append([float(r[k]) for k in ("frames", "seconds", "return", "raw_return", "x_pos", "flag")])
+            rows[r["kind"]].append(
+                [float(r[k]) for k in ("frames", "seconds", "return", "raw_return", "x_pos", "flag")]
+            )
     keys = ("frames", "seconds", "return", "raw_return", "x_pos", "flag")
     return {kind: {k: np.array([row[i] for row in data]) for i, k in enumerate(keys)} for kind, data in rows.items()}
 
@@ -39,10 +41,14 @@ def plot_run(run_dir: Path, threshold: float | None = None, out: Path | None = N
     metrics = [("return", "episode return (trained on)")] + ([("x_pos", "max x_pos")] if mario else [])
     fig, axes = plt.subplots(2, len(metrics), figsize=(6 * len(metrics), 7), squeeze=False)
     for col, (key, label) in enumerate(metrics):
-        for row, (axis, scale, xlabel) in enumerate([("frames", 1e6, "frames (M)"), ("seconds", 60, "wall time (min)")]):
+        for row, (axis, scale, xlabel) in enumerate(
+            [("frames", 1e6, "frames (M)"), ("seconds", 60, "wall time (min)")]
+        ):
             ax = axes[row][col]
             if len(train[key]):
-                ax.plot(train[axis] / scale, train[key], ".", ms=2, alpha=0.3, color="tab:blue", label="training episode")
+                ax.plot(
+                    train[axis] / scale, train[key], ".", ms=2, alpha=0.3, color="tab:blue", label="training episode"
+                )
                 ax.plot(train[axis] / scale, _running_mean(train[key]), color="tab:blue", label="mean of last 100")
             if len(ev[key]):
                 ax.plot(ev[axis] / scale, ev[key], "o-", ms=3, color="tab:orange", label="greedy evaluation")

@@ -32,9 +32,7 @@ class Rollout:
 
 def make_vector_env(make_one, n: int) -> gym.vector.SyncVectorEnv:
     """``n`` copies of ``make_one()`` in lock-step, reset in the same step they end."""
-    return gym.vector.SyncVectorEnv(
-        [make_one] * n, copy=False, autoreset_mode=gym.vector.AutoresetMode.SAME_STEP
-    )
+    return gym.vector.SyncVectorEnv([make_one] * n, copy=False, autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
 
 
 def _masked(info: dict, key: str) -> tuple[np.ndarray, np.ndarray] | None:
@@ -102,13 +100,23 @@ class RolloutCollector:
             self.start = self.buf_dones[t].clone()
         self.state = state
         _, last_value, _ = self.model(self.obs, self._reset_state(state, self.start))
-        return Rollout(self.buf_obs, self.buf_actions, self.buf_rewards, self.buf_dones, self.buf_starts,
-                       state0, last_value, frames, episodes)
+        return Rollout(
+            self.buf_obs,
+            self.buf_actions,
+            self.buf_rewards,
+            self.buf_dones,
+            self.buf_starts,
+            state0,
+            last_value,
+            frames,
+            episodes,
+        )
 
     def _truncation_bootstrap(self, info: dict, truncated: np.ndarray, state: State) -> torch.Tensor:
         """gamma * V(final_obs) for envs cut off by a time limit, 0 elsewhere."""
-        final_obs = torch.as_tensor(np.stack([o if o is not None else np.zeros_like(self.obs[0].numpy())
-                                              for o in info["final_obs"]]))
+        final_obs = torch.as_tensor(
+            np.stack([o if o is not None else np.zeros_like(self.obs[0].numpy()) for o in info["final_obs"]])
+        )
         _, value, _ = self.model(final_obs, state)
         return self.gamma * value * torch.from_numpy(truncated).float()
 
@@ -126,5 +134,4 @@ class RolloutCollector:
         if got is None:
             return []
         stats, present = got
-        return [{k: float(v[i]) for k, v in stats.items() if not k.startswith("_")}
-                for i in np.flatnonzero(present)]
+        return [{k: float(v[i]) for k, v in stats.items() if not k.startswith("_")} for i in np.flatnonzero(present)]

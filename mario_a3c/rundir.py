@@ -1,7 +1,7 @@
 """Run directories: a new one per run (never overwriting), a lock per run, and lookup.
 
-    runs/mario_1_1/            the first run of 1-1 (runs/mario_1_1-2/ the next, ...)
-        config.json  last.pt  best.pt  summary.json  curve.png  videos/  tb/  .lock
+runs/mario_1_1/            the first run of 1-1 (runs/mario_1_1-2/ the next, ...)
+    config.json  last.pt  best.pt  summary.json  curve.png  videos/  tb/  .lock
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ SHIPPED_DIR = Path(__file__).resolve().parent.parent / "trained_models"
 
 
 def _is_run_of(name: str, slug: str) -> bool:
-    return name == slug or (name.startswith(f"{slug}-") and name[len(slug) + 1:].isdigit())
+    return name == slug or (name.startswith(f"{slug}-") and name[len(slug) + 1 :].isdigit())
 
 
 def _runs_of(save_dir: Path, slug: str) -> list[Path]:
@@ -28,15 +28,20 @@ def _runs_of(save_dir: Path, slug: str) -> list[Path]:
     return sorted(found, key=lambda p: p.stat().st_mtime)
 
 
+def ensure_writable_dir(directory: Path, what: str) -> None:
+    """Create ``directory`` if needed; UserError naming ``what`` (a flag) if it cannot be written."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UserError(f"{what}: cannot create {directory} ({err.strerror})") from None
+    if not os.access(directory, os.W_OK):
+        raise UserError(f"{what}: directory {directory} is not writable")
+
+
 def new_run_dir(save_dir: str, slug: str) -> Path:
     """Create ``save_dir/slug`` or, if taken, the first free ``slug-N``."""
     base = Path(save_dir)
-    try:
-        base.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise UserError(f"cannot create --save-dir {base}: {err.strerror}") from None
-    if not os.access(base, os.W_OK):
-        raise UserError(f"--save-dir {base} is not writable")
+    ensure_writable_dir(base, f"--save-dir {base}")
     n = 1
     while True:
         run = base / (slug if n == 1 else f"{slug}-{n}")
@@ -55,7 +60,9 @@ def resume_target(save_dir: str, slug: str, resume: str) -> Path:
     else:
         runs = [r for r in _runs_of(Path(save_dir), slug) if (r / "last.pt").is_file()]
         if not runs:
-            raise UserError(f"--resume: no run of {slug} with a checkpoint under {save_dir}/; start one without --resume")
+            raise UserError(
+                f"--resume: no run of {slug} with a checkpoint under {save_dir}/; start one without --resume"
+            )
         ckpt = runs[-1] / "last.pt"
     if not ckpt.is_file():
         raise UserError(f"--resume: no checkpoint at {ckpt}")
@@ -88,8 +95,9 @@ class RunLock:
         except BlockingIOError:
             os.close(self.fd)
             self.fd = None
-            raise UserError(f"{self.path.parent} is in use by another training run; "
-                            "wait for it or resume a different run") from None
+            raise UserError(
+                f"{self.path.parent} is in use by another training run; wait for it or resume a different run"
+            ) from None
         os.ftruncate(self.fd, 0)
         os.write(self.fd, str(os.getpid()).encode())
 

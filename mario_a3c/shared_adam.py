@@ -49,8 +49,11 @@ class SharedAdam:
             p.addcdiv_(m, denom, value=-self.lr / bc1)
 
     def state_dict(self) -> dict:
-        return {"steps": self.steps.clone(), "exp_avg": [m.clone() for m in self.exp_avg],
-                "exp_avg_sq": [v.clone() for v in self.exp_avg_sq]}
+        return {
+            "steps": self.steps.clone(),
+            "exp_avg": [m.clone() for m in self.exp_avg],
+            "exp_avg_sq": [v.clone() for v in self.exp_avg_sq],
+        }
 
     def load_state_dict(self, state: dict) -> None:
         """Copy saved moments into the existing (possibly shared) tensors."""
@@ -59,5 +62,3 @@ class SharedAdam:
         self.steps.copy_(state["steps"])
         for dst, src in zip(self.exp_avg + self.exp_avg_sq, state["exp_avg"] + state["exp_avg_sq"], strict=True):
             dst.copy_(src)
-
-

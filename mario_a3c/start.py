@@ -40,13 +40,32 @@ def _resume(cfg: Config) -> Start:
     meta, model, optimizer = load_checkpoint(ckpt)
     stored = config_from_dict(meta["config"])
     # The stored run's settings win, except what says how long and where to run now.
-    cfg = dataclasses.replace(stored, max_frames=cfg.max_frames, num_processes=cfg.num_processes,
-                              device=cfg.device, resume=cfg.resume, max_seconds=cfg.max_seconds, save_dir=stored.save_dir, log_dir=stored.log_dir)
+    cfg = dataclasses.replace(
+        stored,
+        max_frames=cfg.max_frames,
+        num_processes=cfg.num_processes,
+        device=cfg.device,
+        resume=cfg.resume,
+        max_seconds=cfg.max_seconds,
+        save_dir=stored.save_dir,
+        log_dir=stored.log_dir,
+    )
     if meta["frames"] >= cfg.max_frames:
-        raise UserError(f"{ckpt} has already trained {meta['frames']:,} frames, the --max-frames budget "
-                        f"({cfg.max_frames:,}); raise --max-frames to continue")
-    return Start(cfg, ckpt.parent, model, optimizer, int(meta["frames"]), float(meta.get("wall_seconds", 0.0)),
-                 meta.get("monitor", {}), meta["spaces"], str(ckpt))
+        raise UserError(
+            f"{ckpt} has already trained {meta['frames']:,} frames, the --max-frames budget "
+            f"({cfg.max_frames:,}); raise --max-frames to continue"
+        )
+    return Start(
+        cfg,
+        ckpt.parent,
+        model,
+        optimizer,
+        int(meta["frames"]),
+        float(meta.get("wall_seconds", 0.0)),
+        meta.get("monitor", {}),
+        meta["spaces"],
+        str(ckpt),
+    )
 
 
 def _from_stage(cfg: Config) -> Start:
@@ -56,13 +75,16 @@ def _from_stage(cfg: Config) -> Start:
         slug = Config(env_id=mario_id(world, stage)).slug
         ckpt, _ = find_checkpoint(cfg.save_dir, slug)
         if ckpt is None:
-            raise UserError(f"--from-stage {spec}: no checkpoint of {slug}; train it first "
-                            f"(python train.py --world {world} --stage {stage})")
+            raise UserError(
+                f"--from-stage {spec}: no checkpoint of {slug}; train it first "
+                f"(python train.py --world {world} --stage {stage})"
+            )
     else:
         ckpt = Path(spec)
     meta, model, _ = load_checkpoint(ckpt)
     stored = meta["config"]
     if stored.get("action_type") != cfg.action_type:
-        raise UserError(f"--from-stage {spec}: {ckpt} uses action type {stored.get('action_type')!r}, "
-                        f"this run {cfg.action_type!r}")
+        raise UserError(
+            f"--from-stage {spec}: {ckpt} uses action type {stored.get('action_type')!r}, this run {cfg.action_type!r}"
+        )
     return Start(cfg, model=model, sig=meta["spaces"], source=str(ckpt))

@@ -12,7 +12,6 @@ import time
 import traceback
 from pathlib import Path
 
-
 from mario_a3c.checkpoint import make_meta, save_checkpoint
 from mario_a3c.config import Config
 from mario_a3c.play import copy_weights, play_episode
@@ -47,8 +46,9 @@ def _evaluate_forever(cfg: Config, sig: dict, shared: Shared, run_dir: Path) -> 
         frames = shared.frames.value
         started = time.time()
         writer = Mp4Writer(videos / f"eval_{frames:010d}.mp4", fps=fps)
-        ep = play_episode(env, model, greedy=True, seed=cfg.seed, writer=writer, device=cfg.device,
-                          should_stop=shared.stop.is_set)
+        ep = play_episode(
+            env, model, greedy=True, seed=cfg.seed, writer=writer, device=cfg.device, should_stop=shared.stop.is_set
+        )
         if ep["aborted"]:
             writer.close(keep=False)
             break
@@ -61,5 +61,3 @@ def _evaluate_forever(cfg: Config, sig: dict, shared: Shared, run_dir: Path) -> 
         video = writer.close(keep=improved or ep["flag"] > 0)
         shared.queue.put(("eval", frames, ep, str(video) if video else None, time.time() - started))
     env.close()
-
-

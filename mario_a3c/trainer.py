@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import queue as queue_mod
 import os
+import queue as queue_mod
 import signal
 import time
 from pathlib import Path
@@ -63,8 +63,15 @@ def _run(cfg: Config, sig: dict, threshold: float | None, start: Start, run_dir:
         optimizer.load_state_dict(start.optimizer)
     ctx = mp.get_context("spawn")
     best = start.monitor.get("best_eval_return")
-    shared = Shared(model, optimizer, ctx.Value("q", start.frames), ctx.Value("d", -math.inf if best is None else best),
-                    ctx.Event(), ctx.Queue(), os.getpid())
+    shared = Shared(
+        model,
+        optimizer,
+        ctx.Value("q", start.frames),
+        ctx.Value("d", -math.inf if best is None else best),
+        ctx.Event(),
+        ctx.Queue(),
+        os.getpid(),
+    )
     tb_dir = Path(cfg.log_dir) / run_dir.name / "tb" if Path(cfg.log_dir) != Path(cfg.save_dir) else run_dir / "tb"
     monitor = Monitor(run_dir, tb_dir, cfg.env_id, start.frames, start.seconds, threshold, start.monitor)
     print(f"run directory: {run_dir}  (TensorBoard: tensorboard --logdir {tb_dir})", flush=True)
@@ -105,8 +112,11 @@ def _run(cfg: Config, sig: dict, threshold: float | None, start: Start, run_dir:
         plot_run(run_dir, threshold)
         for s, handler in old.items():
             signal.signal(s, handler)
-    print(f"stopped by {stopped_by[0]}: {summary['frames']:,} frames in {summary['wall_seconds']:.0f} s, "
-          f"solved={summary['solved']}; wrote {run_dir}/summary.json", flush=True)
+    print(
+        f"stopped by {stopped_by[0]}: {summary['frames']:,} frames in {summary['wall_seconds']:.0f} s, "
+        f"solved={summary['solved']}; wrote {run_dir}/summary.json",
+        flush=True,
+    )
     if code:
         print(f"error: {stopped_by[0]}", file=__import__("sys").stderr)
     return code
@@ -133,6 +143,11 @@ def _drain(shared: Shared, monitor: Monitor, supervisor: Supervisor, cfg: Config
 
 def _save(path: Path, cfg: Config, sig: dict, shared: Shared, monitor: Monitor) -> None:
     state = {k: v.detach().clone() for k, v in shared.model.state_dict().items()}
-    meta = make_meta(dataclasses.asdict(cfg), sig, frames=shared.frames.value, wall_seconds=round(monitor.seconds, 1),
-                     monitor=monitor.state())
+    meta = make_meta(
+        dataclasses.asdict(cfg),
+        sig,
+        frames=shared.frames.value,
+        wall_seconds=round(monitor.seconds, 1),
+        monitor=monitor.state(),
+    )
     save_checkpoint(path, state, meta, shared.optimizer.state_dict())

@@ -19,8 +19,9 @@ class Mp4Writer:
     def __init__(self, path: Path, fps: int = 15):
         self.path = Path(path)
         self.tmp = self.path.with_name(f".{self.path.stem}.{os.getpid()}.tmp.mp4")
-        self._writer = imageio.get_writer(self.tmp, fps=fps, codec="libx264", quality=7,
-                                          macro_block_size=2, ffmpeg_log_level="error")
+        self._writer = imageio.get_writer(
+            self.tmp, fps=fps, codec="libx264", quality=7, macro_block_size=2, ffmpeg_log_level="error"
+        )
         self.frames = 0
 
     def append(self, frame: np.ndarray) -> None:

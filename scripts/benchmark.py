@@ -59,9 +59,24 @@ def raw_fps(env_id: str, n: int, warmup: float, seconds: float) -> float:
 
 def train_fps(world: int, stage: int, n: int, warmup: float, seconds: float) -> float:
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, str(ROOT / "train.py"), "--world", str(world), "--stage", str(stage),
-               "--num-processes", str(n), "--max-seconds", str(warmup + seconds + 5), "--save-dir", tmp,
-               "--log-dir", tmp, "--max-frames", str(10**9)]
+        cmd = [
+            sys.executable,
+            str(ROOT / "train.py"),
+            "--world",
+            str(world),
+            "--stage",
+            str(stage),
+            "--num-processes",
+            str(n),
+            "--max-seconds",
+            str(warmup + seconds + 5),
+            "--save-dir",
+            tmp,
+            "--log-dir",
+            tmp,
+            "--max-frames",
+            str(10**9),
+        ]
         subprocess.run(cmd, check=True, capture_output=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
         summary = json.loads(next(Path(tmp).glob("*/summary.json")).read_text())
     timeline = summary["fps_timeline"]  # (seconds, frames) every ~5 s

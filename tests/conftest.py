@@ -19,7 +19,22 @@ def run_cli(*args: str, timeout: float = 300, cwd: Path = ROOT) -> subprocess.Co
 def mario_run(tmp_path_factory):
     """One real 2-worker Mario training of a few thousand frames, shared by the slow tests."""
     out = tmp_path_factory.mktemp("mario")
-    proc = run_cli("train.py", "--world", "1", "--stage", "1", "--num-processes", "2", "--max-frames", "6000",
-                   "--eval-interval", "2", "--save-dir", str(out), "--log-dir", str(out))
+    proc = run_cli(
+        "train.py",
+        "--world",
+        "1",
+        "--stage",
+        "1",
+        "--num-processes",
+        "2",
+        "--max-frames",
+        "6000",
+        "--eval-interval",
+        "2",
+        "--save-dir",
+        str(out),
+        "--log-dir",
+        str(out),
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return out / "mario_1_1", proc

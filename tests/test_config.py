@@ -13,9 +13,30 @@ def test_defaults_build_the_mario_1_1_run():
 
 
 def test_predecessor_spellings_are_aliases():
-    cfg = config_from_args(["--world", "2", "--stage", "3", "--action_type", "complex", "--num_processes", "3",
-                            "--num_local_steps", "20", "--num_global_steps", "1000", "--tau", "0.95", "--beta", "0.02",
-                            "--saved_path", "here", "--log_path", "there"])
+    cfg = config_from_args(
+        [
+            "--world",
+            "2",
+            "--stage",
+            "3",
+            "--action_type",
+            "complex",
+            "--num_processes",
+            "3",
+            "--num_local_steps",
+            "20",
+            "--num_global_steps",
+            "1000",
+            "--tau",
+            "0.95",
+            "--beta",
+            "0.02",
+            "--saved_path",
+            "here",
+            "--log_path",
+            "there",
+        ]
+    )
     assert cfg.env_id == "SuperMarioBros-2-3-v0" and cfg.action_type == "complex"
     assert (cfg.num_processes, cfg.num_local_steps, cfg.gae_lambda, cfg.entropy_coef) == (3, 20, 0.95, 0.02)
     assert cfg.max_frames == 4000  # agent steps x frame skip 4

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from conftest import ROOT, run_cli
+
 from mario_a3c.checkpoint import load_checkpoint
 from mario_a3c.errors import UserError
 from mario_a3c.shared_adam import SharedAdam
@@ -22,8 +22,22 @@ pytestmark = pytest.mark.slow
 
 def start_training(save_dir: Path, *extra: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "train.py", "--num-processes", "2", "--save-dir", str(save_dir), "--log-dir", str(save_dir),
-         *extra], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "train.py",
+            "--num-processes",
+            "2",
+            "--save-dir",
+            str(save_dir),
+            "--log-dir",
+            str(save_dir),
+            *extra,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def wait_for(predicate, timeout: float = 90.0, what: str = "condition") -> None:
@@ -115,13 +129,34 @@ def test_killed_worker_is_restarted_then_the_budget_stops_the_run(tmp_path):
 
 
 def test_resume_continues_frames_optimizer_and_statistics(tmp_path):
-    first = run_cli("train.py", "--num-processes", "2", "--max-frames", "3000", "--eval-interval", "2",
-                    "--save-dir", str(tmp_path), "--log-dir", str(tmp_path))
+    first = run_cli(
+        "train.py",
+        "--num-processes",
+        "2",
+        "--max-frames",
+        "3000",
+        "--eval-interval",
+        "2",
+        "--save-dir",
+        str(tmp_path),
+        "--log-dir",
+        str(tmp_path),
+    )
     assert first.returncode == 0, first.stderr
     run_dir = tmp_path / "mario_1_1"
     meta1, _, opt1 = load_checkpoint(run_dir / "last.pt")
-    second = run_cli("train.py", "--resume", "--num-processes", "2", "--max-frames", "6000",
-                     "--save-dir", str(tmp_path), "--log-dir", str(tmp_path))
+    second = run_cli(
+        "train.py",
+        "--resume",
+        "--num-processes",
+        "2",
+        "--max-frames",
+        "6000",
+        "--save-dir",
+        str(tmp_path),
+        "--log-dir",
+        str(tmp_path),
+    )
     assert second.returncode == 0, second.stderr
     assert not (tmp_path / "mario_1_1-2").exists(), "resume must continue the same run directory"
     meta2, _, opt2 = load_checkpoint(run_dir / "last.pt")
@@ -168,7 +203,7 @@ def test_non_finite_gradient_is_skipped_and_never_reaches_the_global_model():
     loss = model(torch.tensor([[1.0, float("nan"), 0.0]])).sum()
     norm, applied = apply_gradients(model, params, loss, optimizer, max_norm=40.0)
     assert not applied and int(optimizer.steps) == 0
-    assert all(torch.equal(b, p) for b, p in zip(before, model.parameters()))
+    assert all(torch.equal(b, p) for b, p in zip(before, model.parameters(), strict=True))
     loss = model(torch.tensor([[1.0, 2.0, 0.0]])).sum()
     norm, applied = apply_gradients(model, params, loss, optimizer, max_norm=40.0)
     assert applied and int(optimizer.steps) == 1 and all(torch.isfinite(p).all() for p in model.parameters())

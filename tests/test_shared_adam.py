@@ -20,12 +20,12 @@ def test_matches_torch_adam_and_applies_each_gradient_once():
     shared_adam = SharedAdam(mine.parameters(), lr=0.01)
     for i in range(5):
         grads = [torch.randn_like(p) for p in ref.parameters()]
-        for p, g in zip(ref.parameters(), grads):
+        for p, g in zip(ref.parameters(), grads, strict=True):
             p.grad = g.clone()
         torch_adam.step()
         torch_adam.zero_grad()  # torch >= 2: grads become None
         shared_adam.step(grads)
-        for a, b in zip(ref.parameters(), mine.parameters()):
+        for a, b in zip(ref.parameters(), mine.parameters(), strict=True):
             assert torch.allclose(a, b, atol=1e-6), f"diverged at update {i}"
     assert int(shared_adam.steps) == 5
 
@@ -46,5 +46,5 @@ def test_two_processes_advance_one_shared_state():
     # The first moment saw 20 updates of gradient 1: m = 1 - 0.9**20 (up to Hogwild races).
     assert abs(float(optimizer.exp_avg[0].mean()) - (1 - 0.9**20)) < 0.05
     # The parent's view of the weights moved: the children wrote into shared memory.
-    for b, p in zip(before, model.parameters()):
+    for b, p in zip(before, model.parameters(), strict=True):
         assert torch.all(p < b)

@@ -3,8 +3,8 @@
 import json
 
 import pytest
-
 from conftest import run_cli
+
 from mario_a3c.checkpoint import load_checkpoint
 from mario_a3c.video import count_frames
 
@@ -14,8 +14,18 @@ pytestmark = pytest.mark.slow
 def test_training_writes_checkpoints_events_video_and_summary(mario_run):
     run_dir, proc = mario_run
     summary = json.loads((run_dir / "summary.json").read_text())
-    for key in ("env_id", "frames", "wall_seconds", "episodes", "best_eval_return", "best_x_pos", "solved",
-                "solved_at_frames", "solved_at_seconds", "config"):
+    for key in (
+        "env_id",
+        "frames",
+        "wall_seconds",
+        "episodes",
+        "best_eval_return",
+        "best_x_pos",
+        "solved",
+        "solved_at_frames",
+        "solved_at_seconds",
+        "config",
+    ):
         assert key in summary
     assert summary["env_id"] == "SuperMarioBros-1-1-v0"
     assert summary["frames"] >= 6000 and summary["episodes"] >= 1 and summary["best_x_pos"] > 40
@@ -36,8 +46,18 @@ def test_test_py_plays_the_checkpoint_and_writes_a_video(mario_run, tmp_path):
     run_dir, _ = mario_run
     out = tmp_path / "play.mp4"
     js = tmp_path / "play.json"
-    proc = run_cli("test.py", "--checkpoint", str(run_dir / "best.pt"), "--output", str(out),
-                   "--episodes", "2", "--sample", "--json", str(js))
+    proc = run_cli(
+        "test.py",
+        "--checkpoint",
+        str(run_dir / "best.pt"),
+        "--output",
+        str(out),
+        "--episodes",
+        "2",
+        "--sample",
+        "--json",
+        str(js),
+    )
     assert proc.returncode == 0, proc.stderr
     assert "max x_pos" in proc.stdout and "clear rate" in proc.stdout
     report = json.loads(js.read_text())
@@ -56,12 +76,37 @@ def test_test_py_prefers_the_users_newest_run(mario_run, tmp_path):
 
 def test_from_stage_starts_another_stage_from_these_weights(mario_run, tmp_path):
     run_dir, _ = mario_run
-    proc = run_cli("train.py", "--world", "1", "--stage", "2", "--from-stage", str(run_dir / "best.pt"),
-                   "--num-processes", "1", "--max-frames", "400", "--eval-interval", "1000",
-                   "--save-dir", str(tmp_path), "--log-dir", str(tmp_path))
+    proc = run_cli(
+        "train.py",
+        "--world",
+        "1",
+        "--stage",
+        "2",
+        "--from-stage",
+        str(run_dir / "best.pt"),
+        "--num-processes",
+        "1",
+        "--max-frames",
+        "400",
+        "--eval-interval",
+        "1000",
+        "--save-dir",
+        str(tmp_path),
+        "--log-dir",
+        str(tmp_path),
+    )
     assert proc.returncode == 0, proc.stderr
     summary = json.loads((tmp_path / "mario_1_2" / "summary.json").read_text())
     assert summary["env_id"] == "SuperMarioBros-1-2-v0" and summary["frames"] >= 400
-    bad = run_cli("train.py", "--stage", "2", "--from-stage", str(run_dir / "best.pt"), "--action-type", "simple",
-                  "--save-dir", str(tmp_path / "x"))
+    bad = run_cli(
+        "train.py",
+        "--stage",
+        "2",
+        "--from-stage",
+        str(run_dir / "best.pt"),
+        "--action-type",
+        "simple",
+        "--save-dir",
+        str(tmp_path / "x"),
+    )
     assert bad.returncode == 2 and "action type 'right'" in bad.stderr

@@ -57,7 +57,7 @@ def test_skip_sums_rewards_and_max_pools_last_two_frames():
         o, r, *_ = ref.step(1)
         frames.append(o.copy())
         total += r
-    obs, reward, *_ , info = skip.step(1)
+    obs, reward, *_, info = skip.step(1)
     assert reward == pytest.approx(total)
     assert np.array_equal(obs, np.maximum(frames[2], frames[3]))
     assert info["frames"] == 4

@@ -97,7 +97,6 @@ class StuckTruncation(gym.Wrapper, gym.utils.RecordConstructorArgs):
         return obs, reward, terminated, truncated, info
 
 
-
 class Joypad(JoypadSpace, gym.utils.RecordConstructorArgs):
     """nes-py's JoypadSpace, made re-creatable from its spec (as ``check_env`` requires)."""
 
