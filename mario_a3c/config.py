@@ -81,7 +81,7 @@ class Config:
         if is_mario(self.env_id):
             world, stage = self.env_id.split("-")[1:3]
             return f"mario_{world}_{stage}"
-        return self.env_id.replace("/", "-")
+        return self.env_id.replace("/", "-").replace(":", "-")
 
     def env_kwargs(self) -> dict:
         """Keyword arguments for ``wrappers.make_env`` that this config fixes."""

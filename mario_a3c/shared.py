@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes
 import os
 import signal
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,16 +14,61 @@ import torch
 from mario_a3c.shared_adam import SharedAdam
 
 
+class StopFlag:
+    """A stop signal in shared memory, polled.
+
+    Not an ``mp.Event``: its ``set()`` waits for every process blocked in ``wait()`` to
+    acknowledge, so a child SIGKILLed while waiting would hang the trainer forever.
+    A plain shared byte has no lock for a dead process to hold.
+    """
+
+    def __init__(self, ctx):
+        self._flag = ctx.RawValue("b", 0)
+
+    def set(self) -> None:
+        self._flag.value = 1
+
+    def is_set(self) -> bool:
+        return bool(self._flag.value)
+
+    def wait(self, timeout: float) -> bool:
+        """Sleep up to ``timeout`` seconds, waking within 0.2 s of ``set()``; return ``is_set()``."""
+        deadline = time.monotonic() + timeout
+        while not self.is_set() and (left := deadline - time.monotonic()) > 0:
+            time.sleep(min(0.2, left))
+        return self.is_set()
+
+
+class FrameCounter:
+    """Frames trained on, one shared slot per worker plus the resumed total; no lock.
+
+    Each worker adds only to its own slot, so no process can die holding a lock that
+    the others need; the total is the sum.
+    """
+
+    def __init__(self, ctx, workers: int, start: int):
+        self._slots = ctx.RawArray("q", workers + 1)
+        self._slots[workers] = start
+
+    def add(self, worker: int, frames: int) -> int:
+        self._slots[worker] += frames
+        return self.value
+
+    @property
+    def value(self) -> int:
+        return int(sum(self._slots))
+
+
 @dataclass
 class Shared:
     """Objects created once by the trainer and handed to every process."""
 
     model: torch.nn.Module  # global weights, in shared memory
     optimizer: SharedAdam  # moments and step count, in shared memory
-    frames: Any  # mp.Value('q'): emulator frames trained on so far
-    best_eval: Any  # mp.Value('d'): best greedy evaluation return so far
-    stop: Any  # mp.Event: set to end every loop
-    queue: Any  # mp.Queue: children -> trainer messages (updates, episodes, evals, errors)
+    frames: FrameCounter  # emulator frames trained on so far
+    best_eval: Any  # ctx.RawValue('d'): best greedy evaluation return so far (written by the tester only)
+    stop: StopFlag  # set to end every loop
+    queue: Any = None  # this child's own mp.Queue to the trainer (updates, episodes, evals, errors)
     trainer_pid: int = 0  # the supervising process; children exit if it is gone
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import queue as queue_mod
 import signal
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from mario_a3c.config import Config
@@ -28,17 +31,47 @@ def _exit_cause(code: int | None) -> str:
 class Supervisor:
     def __init__(self, ctx, cfg: Config, sig: dict, shared: Shared, run_dir: Path):
         self.ctx, self.cfg, self.shared = ctx, cfg, shared
-        self.specs = {f"worker {rank}": (train_worker, (rank, cfg, sig, shared)) for rank in range(cfg.num_processes)}
-        self.specs["tester"] = (test_worker, (cfg, sig, shared, str(run_dir)))
+        # Each child gets its own queue: a child killed mid-message can only break its own.
+        self.specs = {
+            f"worker {rank}": (train_worker, lambda s, r=rank: (r, cfg, sig, s)) for rank in range(cfg.num_processes)
+        }
+        self.specs["tester"] = (test_worker, lambda s: (cfg, sig, s, str(run_dir)))
         self.procs: dict = {}
+        self.queues: dict = {}
+        self.pending: list[tuple] = []  # messages read from a dead child's queue before replacing it
         self.restarts = {name: 0 for name in self.specs}
         self.errors: dict[str, str] = {}
 
     def _spawn(self, name: str) -> None:
-        target, args = self.specs[name]
-        proc = self.ctx.Process(target=target, args=args, name=f"mario-a3c {name}", daemon=True)
+        target, make_args = self.specs[name]
+        self.queues[name] = self.ctx.Queue()
+        shared = dataclasses.replace(self.shared, queue=self.queues[name])
+        proc = self.ctx.Process(target=target, args=make_args(shared), name=f"mario-a3c {name}", daemon=True)
         proc.start()
         self.procs[name] = proc
+
+    def messages(self, timeout: float) -> Iterator[tuple]:
+        """Every message waiting in the children's queues; waits up to ``timeout`` for the first."""
+        deadline = time.monotonic() + timeout
+        while True:
+            got = bool(self.pending)
+            while self.pending:
+                yield self.pending.pop(0)
+            for name in list(self.queues):
+                for msg in self._take(name):
+                    got = True
+                    yield msg
+            if got or time.monotonic() >= deadline:
+                return
+            time.sleep(0.05)
+
+    def _take(self, name: str) -> list[tuple]:
+        out = []
+        while True:
+            try:
+                out.append(self.queues[name].get_nowait())
+            except (queue_mod.Empty, EOFError, OSError):
+                return out
 
     def start_all(self) -> None:
         for name in self.specs:
@@ -52,6 +85,11 @@ class Supervisor:
         for name, proc in list(self.procs.items()):
             if proc.exitcode is None or self.shared.stop.is_set():
                 continue
+            time.sleep(0.1)  # let the dead child's last message (its error) arrive
+            self.pending += self._take(name)
+            for msg in [m for m in self.pending if m[0] == "error" and m[1] == name]:
+                self.record_error(*msg[1:])
+                self.pending.remove(msg)
             cause = self.errors.pop(name, None) or _exit_cause(proc.exitcode)
             if self.restarts[name] >= self.cfg.max_restarts:
                 raise RunFailed(f"{name} died ({cause}) after {self.restarts[name]} restarts; run stopped")

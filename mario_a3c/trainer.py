@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-import queue as queue_mod
 import signal
 import time
 from pathlib import Path
@@ -25,7 +24,7 @@ from mario_a3c.errors import UserError
 from mario_a3c.monitor import Monitor
 from mario_a3c.plots import plot_run
 from mario_a3c.rundir import RunLock, new_run_dir, write_json
-from mario_a3c.shared import Shared
+from mario_a3c.shared import FrameCounter, Shared, StopFlag
 from mario_a3c.shared_adam import SharedAdam
 from mario_a3c.start import Start, resolve_start
 from mario_a3c.supervisor import RunFailed, Supervisor
@@ -66,11 +65,10 @@ def _run(cfg: Config, sig: dict, threshold: float | None, start: Start, run_dir:
     shared = Shared(
         model,
         optimizer,
-        ctx.Value("q", start.frames),
-        ctx.Value("d", -math.inf if best is None else best),
-        ctx.Event(),
-        ctx.Queue(),
-        os.getpid(),
+        FrameCounter(ctx, cfg.num_processes, start.frames),
+        ctx.RawValue("d", -math.inf if best is None else best),
+        StopFlag(ctx),
+        trainer_pid=os.getpid(),
     )
     tb_dir = Path(cfg.log_dir) / run_dir.name / "tb" if Path(cfg.log_dir) != Path(cfg.save_dir) else run_dir / "tb"
     monitor = Monitor(run_dir, tb_dir, cfg.env_id, start.frames, start.seconds, threshold, start.monitor)
@@ -87,7 +85,7 @@ def _run(cfg: Config, sig: dict, threshold: float | None, start: Start, run_dir:
     try:
         supervisor.start_all()
         while not shared.stop.is_set():
-            _drain(shared, monitor, supervisor, cfg, timeout=0.5)
+            _drain(monitor, supervisor, cfg, timeout=0.5)
             monitor.flush()
             monitor.progress_line()
             supervisor.check()
@@ -102,7 +100,7 @@ def _run(cfg: Config, sig: dict, threshold: float | None, start: Start, run_dir:
     finally:
         shared.stop.set()
         supervisor.shutdown(timeout=5.0)
-        _drain(shared, monitor, supervisor, cfg, timeout=0.0)
+        _drain(monitor, supervisor, cfg, timeout=0.0)
         monitor.flush()
         monitor.progress_line(force=True)
         _save(run_dir / "last.pt", cfg, sig, shared, monitor)
@@ -122,15 +120,10 @@ def _run(cfg: Config, sig: dict, threshold: float | None, start: Start, run_dir:
     return code
 
 
-def _drain(shared: Shared, monitor: Monitor, supervisor: Supervisor, cfg: Config, timeout: float) -> None:
-    """Hand every queued child message to the monitor (waiting up to ``timeout`` for the first)."""
+def _drain(monitor: Monitor, supervisor: Supervisor, cfg: Config, timeout: float) -> None:
+    """Hand every queued child message to the monitor (waiting up to ``timeout`` for one)."""
     mario = is_mario(cfg.env_id)
-    while True:
-        try:
-            msg = shared.queue.get(timeout=timeout) if timeout > 0 else shared.queue.get_nowait()
-        except (queue_mod.Empty, EOFError, OSError):
-            return
-        timeout = 0.0
+    for msg in supervisor.messages(timeout):
         kind = msg[0]
         if kind == "update":
             monitor.update(*msg[1:])

@@ -52,9 +52,7 @@ def _train(rank: int, cfg: Config, sig: dict, shared: Shared) -> None:
         rollout = collector.collect()
         loss, stats = actor_critic_loss(model, rollout, cfg.gamma, cfg.gae_lambda, cfg.value_coef, cfg.entropy_coef)
         norm, finite = apply_gradients(model, params, loss, shared.optimizer, cfg.max_grad_norm)
-        with shared.frames.get_lock():
-            shared.frames.value += rollout.frames
-            total = shared.frames.value
+        total = shared.frames.add(rank, rollout.frames)
         shared.queue.put(("update", rank, rollout.frames, stats.__dict__, norm, not finite, rollout.episodes))
         if total >= cfg.max_frames:
             shared.stop.set()

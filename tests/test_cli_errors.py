@@ -59,3 +59,11 @@ def test_unwritable_output_directory_is_refused(tmp_path, mario_run):
     proc = run_cli("test.py", "--checkpoint", str(run_dir / "best.pt"), "--output", str(blocker / "v.mp4"))
     assert proc.returncode == 2 and "--output" in proc.stderr and "Traceback" not in proc.stderr
     assert blocker.read_text() == "user data"
+
+
+def test_unwritable_save_dir_is_refused(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("user data")
+    proc = run_cli("train.py", "--save-dir", str(blocker / "runs"), timeout=120)
+    assert proc.returncode == 2 and "--save-dir" in proc.stderr and "Traceback" not in proc.stderr
+    assert blocker.read_text() == "user data"

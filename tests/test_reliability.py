@@ -114,10 +114,12 @@ def test_killed_worker_is_restarted_then_the_budget_stops_the_run(tmp_path):
     proc = start_training(tmp_path, "--max-frames", "10000000", "--max-restarts", "1")
     run_dir = tmp_path / "mario_1_1"
     wait_for(lambda: "a3c-worker-0" in children(proc.pid), what="worker 0")
-    first = children(proc.pid)["a3c-worker-0"]
-    os.kill(first, signal.SIGKILL)
-    wait_for(lambda: children(proc.pid).get("a3c-worker-0", first) != first, timeout=15, what="a restarted worker 0")
-    assert proc.poll() is None, "the run should carry on after one restart"
+    wait_for(lambda: "a3c-tester" in children(proc.pid), what="the tester")
+    for name in ("a3c-worker-0", "a3c-tester"):
+        first = children(proc.pid)[name]
+        os.kill(first, signal.SIGKILL)
+        wait_for(lambda: children(proc.pid).get(name, first) != first, timeout=15, what=f"a restarted {name}")
+        assert proc.poll() is None, "the run should carry on after one restart"
     os.kill(children(proc.pid)["a3c-worker-0"], signal.SIGKILL)
     proc.wait(timeout=30)
     err = proc.stderr.read()
@@ -126,6 +128,17 @@ def test_killed_worker_is_restarted_then_the_budget_stops_the_run(tmp_path):
     assert load_checkpoint(run_dir / "last.pt")[0]["frames"] >= 0
     summary = json.loads((run_dir / "summary.json").read_text())
     assert "worker 0 died" in summary["stopped_by"]
+
+
+def test_worker_exception_is_reported_restarted_then_stops_the_run(tmp_path):
+    proc = run_cli("train.py", "--env", "tests.crash_env:CrashingCartPole-v0", "--num-processes", "1",
+                   "--max-restarts", "1", "--max-frames", "100000", "--save-dir", str(tmp_path), timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    assert "worker 0 died (RuntimeError: deliberate crash at step 200); restarting it (1/1)" in proc.stdout
+    assert "worker 0 died (RuntimeError: deliberate crash at step 200) after 1 restarts" in proc.stderr
+    run_dir = tmp_path / "tests.crash_env-CrashingCartPole-v0"
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert "RuntimeError" in summary["stopped_by"] and load_checkpoint(run_dir / "last.pt")[0]["frames"] >= 0
 
 
 def test_resume_continues_frames_optimizer_and_statistics(tmp_path):
