@@ -131,8 +131,20 @@ def test_killed_worker_is_restarted_then_the_budget_stops_the_run(tmp_path):
 
 
 def test_worker_exception_is_reported_restarted_then_stops_the_run(tmp_path):
-    proc = run_cli("train.py", "--env", "tests.crash_env:CrashingCartPole-v0", "--num-processes", "1",
-                   "--max-restarts", "1", "--max-frames", "100000", "--save-dir", str(tmp_path), timeout=120)
+    proc = run_cli(
+        "train.py",
+        "--env",
+        "tests.crash_env:CrashingCartPole-v0",
+        "--num-processes",
+        "1",
+        "--max-restarts",
+        "1",
+        "--max-frames",
+        "100000",
+        "--save-dir",
+        str(tmp_path),
+        timeout=120,
+    )
     assert proc.returncode == 1, proc.stderr
     assert "worker 0 died (RuntimeError: deliberate crash at step 200); restarting it (1/1)" in proc.stdout
     assert "worker 0 died (RuntimeError: deliberate crash at step 200) after 1 restarts" in proc.stderr

@@ -110,3 +110,13 @@ def test_from_stage_starts_another_stage_from_these_weights(mario_run, tmp_path)
         str(tmp_path / "x"),
     )
     assert bad.returncode == 2 and "action type 'right'" in bad.stderr
+
+
+def test_fresh_clone_plays_the_shipped_model(tmp_path):
+    out = tmp_path / "shipped.mp4"
+    proc = run_cli(
+        "test.py", "--world", "1", "--stage", "1", "--save-dir", str(tmp_path / "no-runs"), "--output", str(out)
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "trained_models/mario_1_1.pt" in proc.stdout and "the model shipped with the repository" in proc.stdout
+    assert "max x_pos" in proc.stdout and count_frames(out) >= 10
