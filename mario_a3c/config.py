@@ -110,15 +110,31 @@ def preset_for(env_id: str) -> dict:
     return PRESETS.get(env_id, dict(lstm_size=0) if not env_id.startswith("ALE/") else {})
 
 
+def add_env_flags(p: argparse.ArgumentParser) -> None:
+    """--world, --stage and --env: the flags train.py and test.py share to name the game."""
+    p.add_argument("--world", type=int, default=1, help="Mario world 1-8")
+    p.add_argument("--stage", type=int, default=1, help="Mario stage 1-4")
+    p.add_argument("--env", default=None, help="any Gymnasium env id instead of Mario (CartPole-v1, ALE/Pong-v5, ...)")
+
+
+def env_id_from_args(args: argparse.Namespace) -> str:
+    """The env id the --world/--stage/--env flags name; UserError for a stage that does not exist."""
+    if args.env is not None:
+        return args.env
+    if not (1 <= args.world <= 8):
+        raise UserError(f"--world {args.world}: Super Mario Bros has worlds 1-8")
+    if not (1 <= args.stage <= 4):
+        raise UserError(f"--stage {args.stage}: each world has stages 1-4")
+    return mario_id(args.world, args.stage)
+
+
 def build_parser() -> argparse.ArgumentParser:
     d = Config()
     p = argparse.ArgumentParser(
         description="Train an A3C agent (Super Mario Bros by default).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("--world", type=int, default=1, help="Mario world 1-8")
-    p.add_argument("--stage", type=int, default=1, help="Mario stage 1-4")
-    p.add_argument("--env", default=None, help="any Gymnasium env id instead of Mario (CartPole-v1, ALE/Pong-v5, ...)")
+    add_env_flags(p)
     p.add_argument("--action-type", "--action_type", default=d.action_type, help="right, simple or complex")
     p.add_argument("--algo", default=d.algo, choices=["a3c", "a2c"], help="asynchronous or synchronous")
     p.add_argument(
@@ -162,14 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
 def config_from_args(argv: list[str] | None = None) -> Config:
     """Parse and validate; raises UserError with a one-line message on bad input."""
     args = build_parser().parse_args(argv)
-    if args.env is None:
-        if not (1 <= args.world <= 8):
-            raise UserError(f"--world {args.world}: Super Mario Bros has worlds 1-8")
-        if not (1 <= args.stage <= 4):
-            raise UserError(f"--stage {args.stage}: each world has stages 1-4")
-        env_id = mario_id(args.world, args.stage)
-    else:
-        env_id = args.env
+    env_id = env_id_from_args(args)
     values = dict(preset_for(env_id))
     for key in (
         "lr",
@@ -188,9 +197,7 @@ def config_from_args(argv: list[str] | None = None) -> Config:
         if getattr(args, key) is not None:
             values[key] = getattr(args, key)
     if args.num_global_steps is not None:
-        values["max_frames"] = args.num_global_steps * (
-            FRAME_SKIP if is_mario(env_id) or env_id.startswith("ALE/") else 1
-        )
+        values["max_frames"] = args.num_global_steps * Config(env_id=env_id).frame_skip
     cfg = Config(
         env_id=env_id,
         action_type=args.action_type,

@@ -10,14 +10,14 @@ import numpy as np
 import torch
 
 from mario_a3c.checkpoint import load_checkpoint
-from mario_a3c.config import Config, config_from_dict
+from mario_a3c.config import Config, add_env_flags, config_from_dict, env_id_from_args
 from mario_a3c.errors import UserError
 from mario_a3c.play import play_episode
 from mario_a3c.rundir import ensure_writable_dir, find_checkpoint, write_json
 from mario_a3c.tester import video_fps
 from mario_a3c.video import Mp4Writer, count_frames
 from models import build_model
-from wrappers import make_env, mario_id, space_signature
+from wrappers import make_env, space_signature
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,9 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Play a trained agent and export the gameplay video.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("--world", type=int, default=1, help="Mario world 1-8")
-    p.add_argument("--stage", type=int, default=1, help="Mario stage 1-4")
-    p.add_argument("--env", default=None, help="a Gymnasium env id instead of Mario")
+    add_env_flags(p)
     p.add_argument("--action-type", "--action_type", default=None, help="must match the checkpoint's (checked)")
     p.add_argument(
         "--checkpoint", default=None, help="checkpoint path (default: your newest run, else the shipped model)"
@@ -48,9 +46,7 @@ def run(argv: list[str] | None = None) -> int:
     torch.set_num_threads(1)
     if args.episodes < 1:
         raise UserError(f"--episodes {args.episodes}: must be positive")
-    if args.env is None and not (1 <= args.world <= 8 and 1 <= args.stage <= 4):
-        raise UserError(f"--world {args.world} --stage {args.stage}: Mario has worlds 1-8 and stages 1-4")
-    env_id = args.env or mario_id(args.world, args.stage)
+    env_id = env_id_from_args(args)
     slug = Config(env_id=env_id).slug
     if args.checkpoint:
         ckpt, source = Path(args.checkpoint), "--checkpoint"

@@ -47,8 +47,6 @@ def _resume(cfg: Config) -> Start:
         device=cfg.device,
         resume=cfg.resume,
         max_seconds=cfg.max_seconds,
-        save_dir=stored.save_dir,
-        log_dir=stored.log_dir,
     )
     if meta["frames"] >= cfg.max_frames:
         raise UserError(

@@ -118,7 +118,11 @@ def test_killed_worker_is_restarted_then_the_budget_stops_the_run(tmp_path):
     for name in ("a3c-worker-0", "a3c-tester"):
         first = children(proc.pid)[name]
         os.kill(first, signal.SIGKILL)
-        wait_for(lambda: children(proc.pid).get(name, first) != first, timeout=15, what=f"a restarted {name}")
+        wait_for(
+            lambda name=name, first=first: children(proc.pid).get(name, first) != first,
+            timeout=15,
+            what=f"a restarted {name}",
+        )
         assert proc.poll() is None, "the run should carry on after one restart"
     os.kill(children(proc.pid)["a3c-worker-0"], signal.SIGKILL)
     proc.wait(timeout=30)
