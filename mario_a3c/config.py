@@ -136,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_env_flags(p)
     p.add_argument("--action-type", "--action_type", default=d.action_type, help="right, simple or complex")
-    p.add_argument("--algo", default=d.algo, choices=["a3c", "a2c"], help="asynchronous or synchronous")
+    p.add_argument("--algo", default=d.algo, choices=["a3c", "a2c"], help="a3c (a2c: not yet implemented)")
     p.add_argument(
         "--num-processes", "--num_processes", type=int, default=None, help="A3C workers (default: the number of cores)"
     )
@@ -219,6 +219,8 @@ def config_from_args(argv: list[str] | None = None) -> Config:
 
 def validate(cfg: Config) -> None:
     """Reject values no run can use, naming the flag."""
+    if cfg.algo != "a3c":
+        raise UserError(f"--algo {cfg.algo}: only a3c is implemented so far")
     if cfg.action_type not in ("right", "simple", "complex"):
         raise UserError(f"--action-type {cfg.action_type!r}: choose right, simple or complex")
     for flag, value in [
