@@ -50,7 +50,7 @@ class Config:
     """Also stop after this much wall time in this session (None: no limit)."""
     lstm_size: int = 512
     """LSTMCell units (0 = feed-forward)."""
-    eval_interval: float = 30.0
+    eval_interval: float = 20.0
     """Seconds between the tester's greedy evaluations."""
     stuck_patience: int = 200
     """Mario: truncate an episode after this many agent steps without a new max x."""

@@ -2,7 +2,8 @@
 
 Each evaluation is logged; the best so far is saved as ``best.pt``; its video is kept
 when it beats the best or reaches the flag (``videos/eval_<frames>.mp4``).
-Between evaluations it sleeps, so it costs the workers little CPU.
+Between evaluations it sleeps, and it encodes video only for the episodes it keeps, so it
+costs the workers little CPU.
 """
 
 from __future__ import annotations
@@ -45,19 +46,22 @@ def _evaluate_forever(cfg: Config, sig: dict, shared: Shared, run_dir: Path) -> 
         copy_weights(model, shared.model)
         frames = shared.frames.value
         started = time.time()
-        writer = Mp4Writer(videos / f"eval_{frames:010d}.mp4", fps=fps)
-        ep = play_episode(
-            env, model, greedy=True, seed=cfg.seed, writer=writer, device=cfg.device, should_stop=shared.stop.is_set
-        )
+        play = dict(greedy=True, seed=cfg.seed, device=cfg.device, should_stop=shared.stop.is_set)
+        ep = play_episode(env, model, **play)
         if ep["aborted"]:
-            writer.close(keep=False)
             break
         improved = ep["r"] > shared.best_eval.value
+        video = None
+        if improved or ep["flag"] > 0:
+            # Greedy play of fixed weights on the deterministic emulator repeats exactly, so
+            # the video is recorded by a replay: the common case (no video) never encodes.
+            writer = Mp4Writer(videos / f"eval_{frames:010d}.mp4", fps=fps)
+            replay = play_episode(env, model, writer=writer, **play)
+            video = writer.close(keep=not replay["aborted"])
         if improved:
             shared.best_eval.value = ep["r"]
             state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
             meta = make_meta(dataclasses.asdict(cfg), sig, frames=frames, eval=ep, best_eval_return=ep["r"])
             save_checkpoint(run_dir / "best.pt", state, meta)
-        video = writer.close(keep=improved or ep["flag"] > 0)
         shared.queue.put(("eval", frames, ep, str(video) if video else None, time.time() - started))
     env.close()

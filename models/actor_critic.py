@@ -20,6 +20,8 @@ import math
 import torch
 from torch import nn
 
+from models.lstm_sequence import lstm_sequence
+
 State = tuple[torch.Tensor, ...]
 
 
@@ -92,6 +94,8 @@ class ActorCritic(nn.Module):
         self.policy = layer_init(nn.Linear(feat, n_actions), gain=0.01)
         self.value = layer_init(nn.Linear(feat, 1), gain=1.0)
         self.log_std = nn.Parameter(torch.zeros(n_actions)) if continuous else None
+        if pixels:  # NHWC convolution weights: about 20% faster on a CPU (oneDNN's native layout)
+            self.encoder.to(memory_format=torch.channels_last)
 
     def initial_state(self, batch: int) -> State:
         if self.lstm is None:
@@ -128,23 +132,15 @@ class ActorCritic(nn.Module):
         """LSTMCell over (T, B, F) inputs: (T*B, H) outputs, numerically the same cell.
 
         The input projection W_ih x + b runs as one matrix product over all T*B inputs
-        (and so does its gradient); only the recurrent W_hh h is left inside the time loop.
-        Gate order i, f, g, o as in ``nn.LSTMCell``.
+        (and so does its gradient); the recurrence runs in ``lstm_sequence``, whose
+        hand-written backward forms the recurrent weight's gradient in one product.
         """
         T, B, _ = x.shape
         lstm = self.lstm
         proj = torch.addmm(lstm.bias_ih + lstm.bias_hh, x.reshape(T * B, -1), lstm.weight_ih.t()).view(T, B, -1)
-        keep = (~starts).float().unsqueeze(-1)  # (T, B, 1)
+        keep = (~starts).to(proj.dtype).unsqueeze(-1)  # (T, B, 1)
         h, c = state
-        w_hh = lstm.weight_hh.t()
-        outs = []
-        for t in range(T):
-            h, c = h * keep[t], c * keep[t]
-            i, f, g, o = torch.addmm(proj[t], h, w_hh).chunk(4, dim=1)
-            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-            h = torch.sigmoid(o) * torch.tanh(c)
-            outs.append(h)
-        return torch.stack(outs).view(T * B, -1)
+        return lstm_sequence(proj, lstm.weight_hh, h, c, keep).view(T * B, -1)
 
 
 def build_model(sig: dict, lstm_size: int | None = None) -> ActorCritic:

@@ -23,10 +23,10 @@ class Policy:
     def __init__(self, params: torch.Tensor | tuple[torch.Tensor, torch.Tensor]):
         if isinstance(params, tuple):
             mean, log_std = params
-            self.dist = Normal(mean, log_std.exp().expand_as(mean))
+            self.dist = Normal(mean, log_std.exp().expand_as(mean), validate_args=False)
             self.continuous = True
         else:
-            self.dist = Categorical(logits=params)
+            self.dist = Categorical(logits=params, validate_args=False)
             self.continuous = False
 
     def sample(self) -> torch.Tensor:
