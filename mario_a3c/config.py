@@ -12,7 +12,7 @@ import dataclasses
 import os
 from dataclasses import dataclass
 
-from mario_a3c.errors import UserError
+from mario_a3c.errors import ArgumentParser, UserError
 from wrappers import is_mario, mario_id
 
 FRAME_SKIP = 4  # emulator frames per agent step for pixel envs
@@ -25,7 +25,7 @@ class Config:
     action_type: str = "right"
     """Mario joypad action set: right (5 actions), simple (7) or complex (12)."""
     algo: str = "a3c"
-    """a3c: asynchronous workers and a shared Adam; a2c: one process, N envs in lock-step."""
+    """a3c: asynchronous workers and a shared Adam; a2c: one learner, N envs in lock-step."""
     num_processes: int = 2
     """A3C worker processes (the tester is one more)."""
     num_envs: int = 8
@@ -48,6 +48,11 @@ class Config:
     """Stop after this many emulator frames (an agent step of a pixel env is 4 frames)."""
     max_seconds: float | None = None
     """Also stop after this much wall time in this session (None: no limit)."""
+    solved_return: float | None = None
+    """Mean return of the last 100 training episodes that counts as solved (None: the env's
+    own ``reward_threshold``; Mario is solved by a greedy clear instead)."""
+    stop_when_solved: bool = False
+    """Stop as soon as the run counts as solved (Mario: a greedy clear; others: the env's threshold)."""
     lstm_size: int = 512
     """LSTMCell units (0 = feed-forward)."""
     eval_interval: float = 20.0
@@ -76,6 +81,16 @@ class Config:
         return FRAME_SKIP if is_mario(self.env_id) or self.env_id.startswith("ALE/") else 1
 
     @property
+    def workers(self) -> int:
+        """Learner processes: one per A3C worker; A2C has a single learner."""
+        return 1 if self.algo == "a2c" else self.num_processes
+
+    @property
+    def envs_per_worker(self) -> int:
+        """Environments each learner steps in lock-step: 1 for A3C, ``num_envs`` for A2C."""
+        return self.num_envs if self.algo == "a2c" else 1
+
+    @property
     def slug(self) -> str:
         """Short name used for run directories and default output files: mario_1_1, ALE-Pong-v5."""
         if is_mario(self.env_id):
@@ -93,10 +108,18 @@ class Config:
 # Per-environment defaults: anything not listed uses the Config defaults above.
 PRESETS: dict[str, dict] = {
     "mario": dict(),
+    "atari": dict(gamma=0.99, num_local_steps=20, max_frames=40_000_000),
     "CartPole-v1": dict(lr=1e-3, gamma=0.99, gae_lambda=0.95, num_local_steps=16, max_frames=500_000, lstm_size=0),
     "LunarLander-v3": dict(lr=7e-4, gamma=0.99, gae_lambda=0.95, num_local_steps=16, max_frames=3_000_000, lstm_size=0),
     "Pendulum-v1": dict(
-        lr=1e-3, gamma=0.95, gae_lambda=0.95, entropy_coef=0.0, num_local_steps=16, max_frames=1_000_000, lstm_size=0
+        solved_return=-200.0,
+        lr=1e-3,
+        gamma=0.95,
+        gae_lambda=0.95,
+        entropy_coef=0.0,
+        num_local_steps=16,
+        max_frames=1_000_000,
+        lstm_size=0,
     ),
     "MountainCarContinuous-v0": dict(
         lr=1e-3, gamma=0.99, gae_lambda=0.95, num_local_steps=16, max_frames=1_000_000, lstm_size=0
@@ -107,7 +130,9 @@ PRESETS: dict[str, dict] = {
 def preset_for(env_id: str) -> dict:
     if is_mario(env_id):
         return PRESETS["mario"]
-    return PRESETS.get(env_id, dict(lstm_size=0) if not env_id.startswith("ALE/") else {})
+    if env_id.startswith("ALE/"):
+        return PRESETS["atari"]
+    return PRESETS.get(env_id, dict(lstm_size=0))
 
 
 def add_env_flags(p: argparse.ArgumentParser) -> None:
@@ -130,13 +155,18 @@ def env_id_from_args(args: argparse.Namespace) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     d = Config()
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         description="Train an A3C agent (Super Mario Bros by default).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     add_env_flags(p)
     p.add_argument("--action-type", "--action_type", default=d.action_type, help="right, simple or complex")
-    p.add_argument("--algo", default=d.algo, choices=["a3c", "a2c"], help="a3c (a2c: not yet implemented)")
+    p.add_argument(
+        "--algo",
+        default=d.algo,
+        choices=["a3c", "a2c"],
+        help="a3c: asynchronous workers; a2c: one learner stepping --num-envs envs in lock-step",
+    )
     p.add_argument(
         "--num-processes", "--num_processes", type=int, default=None, help="A3C workers (default: the number of cores)"
     )
@@ -159,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
         default = getattr(d, name.replace("-", "_"))
         p.add_argument(*names, type=kind, default=None, help=f"{help_} (preset default; base {default})")
     p.add_argument("--max-seconds", type=float, default=None, help="also stop after this much wall time")
+    p.add_argument("--stop-when-solved", action="store_true", help="stop once solved (benchmarks use this)")
     p.add_argument("--num_global_steps", type=int, default=None, help="agent steps (predecessor's flag; x4 frames)")
     p.add_argument("--save-dir", "--saved_path", default=d.save_dir, help="where run directories go")
     p.add_argument("--log-dir", "--log_path", default=d.log_dir, help="where TensorBoard events go")
@@ -211,6 +242,7 @@ def config_from_args(argv: list[str] | None = None) -> Config:
         resume=args.resume,
         from_stage=args.from_stage,
         max_seconds=args.max_seconds,
+        stop_when_solved=args.stop_when_solved,
         **values,
     )
     validate(cfg)
@@ -219,8 +251,8 @@ def config_from_args(argv: list[str] | None = None) -> Config:
 
 def validate(cfg: Config) -> None:
     """Reject values no run can use, naming the flag."""
-    if cfg.algo != "a3c":
-        raise UserError(f"--algo {cfg.algo}: only a3c is implemented so far")
+    if cfg.algo not in ("a3c", "a2c"):
+        raise UserError(f"--algo {cfg.algo!r}: choose a3c or a2c")
     if cfg.action_type not in ("right", "simple", "complex"):
         raise UserError(f"--action-type {cfg.action_type!r}: choose right, simple or complex")
     for flag, value in [

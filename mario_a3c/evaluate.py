@@ -11,17 +11,17 @@ import torch
 
 from mario_a3c.checkpoint import load_checkpoint
 from mario_a3c.config import Config, add_env_flags, config_from_dict, env_id_from_args
-from mario_a3c.errors import UserError
+from mario_a3c.errors import ArgumentParser, UserError
 from mario_a3c.play import play_episode
 from mario_a3c.rundir import ensure_writable_dir, find_checkpoint, write_json
 from mario_a3c.tester import video_fps
 from mario_a3c.video import Mp4Writer, count_frames
 from models import build_model
-from wrappers import make_env, space_signature
+from wrappers import is_mario, make_env, space_signature
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         description="Play a trained agent and export the gameplay video.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
@@ -73,13 +73,15 @@ def run(argv: list[str] | None = None) -> int:
 
 
 def _play(args, cfg: Config, meta: dict, weights: dict, output: Path) -> int:
-    env = make_env(cfg.env_id, render_mode="rgb_array", **cfg.env_kwargs())
+    env = make_env(cfg.env_id, render_mode="rgb_array", training=False, **cfg.env_kwargs())
     if space_signature(env) != meta["spaces"]:
         raise UserError(f"checkpoint spaces {meta['spaces']} do not match {cfg.env_id}'s {space_signature(env)}")
     model = build_model(meta["spaces"], cfg.lstm_size)
     model.load_state_dict(weights)
     model.to(args.device).eval()
     viewer = _viewer(args.render)
+    mario = is_mario(cfg.env_id)
+    threshold = None if mario or env.spec is None else env.spec.reward_threshold
     results = []
     for i in range(args.episodes):
         writer = Mp4Writer(output, fps=video_fps(cfg, env)) if i == 0 else None
@@ -87,11 +89,16 @@ def _play(args, cfg: Config, meta: dict, weights: dict, output: Path) -> int:
         ep = play_episode(env, model, greedy=not args.sample, seed=args.seed + i, writer=wrapped, device=args.device)
         if writer:
             writer.close(keep=True)
+        if not mario:  # "cleared": the episode's return reaches the env's solved threshold
+            ep["flag"] = float(threshold is not None and ep["r"] >= threshold)
         results.append(ep)
-        print(
-            f"episode {i + 1}: {'CLEARED' if ep['flag'] else 'not cleared'} | max x_pos {int(ep['x_pos'])} "
-            f"| return {ep['r']:.1f} (game reward {ep['raw_r']:.0f}) | {int(ep['frames']):,} frames"
-        )
+        if mario:
+            what = f"{'CLEARED' if ep['flag'] else 'not cleared'} | max x_pos {int(ep['x_pos'])} | "
+            what += f"return {ep['r']:.1f} (game reward {ep['raw_r']:.0f})"
+        else:
+            goal = "" if threshold is None else f" ({'at or above' if ep['flag'] else 'below'} {threshold:g})"
+            what = f"return {ep['r']:.1f}{goal} | {int(ep['l']):,} steps"
+        print(f"episode {i + 1}: {what} | {int(ep['frames']):,} frames")
     env.close()
     summary = {
         "env_id": cfg.env_id,
@@ -101,15 +108,14 @@ def _play(args, cfg: Config, meta: dict, weights: dict, output: Path) -> int:
         "mean_x_pos": float(np.mean([r["x_pos"] for r in results])),
         "max_x_pos": int(max(r["x_pos"] for r in results)),
         "mean_return": float(np.mean([r["r"] for r in results])),
+        "solved_threshold": threshold,
         "video": str(output),
         "video_frames": count_frames(output),
         "results": results,
     }
     if args.episodes > 1:
-        print(
-            f"summary: clear rate {summary['clear_rate']:.0%} | mean x_pos {summary['mean_x_pos']:.0f} "
-            f"| max x_pos {summary['max_x_pos']} | mean return {summary['mean_return']:.1f}"
-        )
+        where = f" | mean x_pos {summary['mean_x_pos']:.0f} | max x_pos {summary['max_x_pos']}" if mario else ""
+        print(f"summary: clear rate {summary['clear_rate']:.0%}{where} | mean return {summary['mean_return']:.1f}")
     print(f"video: {output} ({summary['video_frames']} frames)")
     if args.json:
         write_json(Path(args.json), summary)

@@ -15,7 +15,9 @@ from pathlib import Path
 import numpy as np
 from tensorboardX import SummaryWriter
 
-CSV_FIELDS = ["kind", "frames", "seconds", "return", "raw_return", "length", "x_pos", "flag"]
+from wrappers import is_mario
+
+CSV_FIELDS = ["kind", "frames", "seconds", "return", "raw_return", "length", "x_pos", "flag", "game_score"]
 
 
 class Monitor:
@@ -30,6 +32,9 @@ class Monitor:
         state: dict | None = None,
     ):
         self.run_dir, self.env_id = run_dir, env_id
+        self.mario = is_mario(env_id)
+        self.atari = env_id.startswith("ALE/")
+        self.games: deque = deque(maxlen=100)  # Atari: true scores of the last 100 whole games
         self.tb = SummaryWriter(str(tb_dir))
         new = not (run_dir / "progress.csv").exists()
         self._csv_file = open(run_dir / "progress.csv", "a", newline="")
@@ -55,6 +60,11 @@ class Monitor:
         self.timeline: list[tuple[float, int]] = []  # (run seconds, frames) every 5 s of this session
 
     @property
+    def mean_return(self) -> float:
+        """Mean return of the last 100 training episodes (the solved criterion's number)."""
+        return float(np.mean([r for r, _ in self.recent])) if self.recent else float("nan")
+
+    @property
     def seconds(self) -> float:
         return time.time() - self.t0
 
@@ -75,6 +85,10 @@ class Monitor:
         self.tb.add_scalar("charts/episodic_length", ep["l"], f)
         self.tb.add_scalar("charts/x_pos", ep["x_pos"], f)
         self.tb.add_scalar("charts/flag_rate", float(np.mean([fl for _, fl in self.recent])), f)
+        self.tb.add_scalar("charts/return_mean100", self.mean_return, f)
+        if self.atari and np.isfinite(ep.get("game", np.nan)):
+            self.games.append(ep["game"])
+            self.tb.add_scalar("charts/game_score", ep["game"], f)
         self._row("train", ep)
         if ep["flag"] and self.first_flag is None:
             self.first_flag = {"frames": f, "seconds": round(self.seconds, 1)}
@@ -106,6 +120,7 @@ class Monitor:
                 int(ep["l"]),
                 int(ep["x_pos"]),
                 int(ep["flag"]),
+                round(ep.get("game", ep["raw_r"]), 3),
             ]
         )
 
@@ -137,11 +152,21 @@ class Monitor:
         ev = "none yet"
         if self.last_eval is not None:
             e = self.last_eval
-            ev = f"x {int(e['x_pos'])} r {e['r']:.1f}{' FLAG' if e['flag'] else ''} ({now - e['at']:.0f}s ago)"
-        flags = sum(fl for _, fl in self.recent)
+            where = f"x {int(e['x_pos'])} " if self.mario else ""
+            ev = f"{where}r {e['r']:.1f}{' FLAG' if e['flag'] else ''} ({now - e['at']:.0f}s ago)"
+        if self.mario:
+            flags = sum(fl for _, fl in self.recent)
+            score = f"best x {self.best_x} | flags {flags:.0f}/{len(self.recent)}"
+        elif self.atari:
+            score = (
+                f"game score mean {np.mean(self.games) if self.games else float('nan'):.1f} ({len(self.games)} games)"
+            )
+        else:
+            goal = f" (solved at {self.threshold:g})" if self.threshold is not None else ""
+            score = f"return mean100 {self.mean_return:.1f}{goal}{' SOLVED' if self.solved_at else ''}"
         line = (
             f"{_clock(self.seconds)} | frames {self.frames:,} | {self.fps:,.0f} f/s | episodes {self.episodes:,} "
-            f"| best x {self.best_x} | flags {flags:.0f}/{len(self.recent)} | eval: {ev}"
+            f"| {score} | eval: {ev}"
         )
         sys.stderr.write(("\r\033[K" + line) if tty else (line + "\n"))
         sys.stderr.flush()
@@ -172,7 +197,7 @@ class Monitor:
             "first_train_flag": self.first_flag,
             "skipped_updates": self.skipped,
             "stopped_by": stopped_by,
-            "last_100_mean_return": float(np.mean([r for r, _ in self.recent])) if self.recent else None,
+            "last_100_mean_return": self.mean_return if self.recent else None,
             "fps_timeline": self.timeline,
             "config": config,
         }

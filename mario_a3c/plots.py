@@ -21,24 +21,27 @@ def _running_mean(values: np.ndarray, window: int = 100) -> np.ndarray:
 
 
 def read_progress(run_dir: Path) -> dict[str, dict[str, np.ndarray]]:
+    keys = ("frames", "seconds", "return", "raw_return", "x_pos", "flag", "game_score")
     rows: dict[str, list] = {"train": [], "eval": []}
     with open(run_dir / "progress.csv") as f:
         for r in csv.DictReader(f):
-            rows[r["kind"]].append(
-                [float(r[k]) for k in ("frames", "seconds", "return", "raw_return", "x_pos", "flag")]
-            )
-    keys = ("frames", "seconds", "return", "raw_return", "x_pos", "flag")
+            rows[r["kind"]].append([float(r.get(k) or r["raw_return"]) for k in keys])
     return {kind: {k: np.array([row[i] for row in data]) for i, k in enumerate(keys)} for kind, data in rows.items()}
 
 
-def plot_run(run_dir: Path, threshold: float | None = None, out: Path | None = None) -> Path | None:
-    """curve.png: return (and x_pos for Mario) against frames (top) and wall time (bottom)."""
+def plot_run(
+    run_dir: Path, threshold: float | None = None, out: Path | None = None, atari: bool = False
+) -> Path | None:
+    """curve.png: return (and x_pos for Mario, the true game score for Atari) against frames
+    (top) and wall time (bottom), with the solved threshold as a line when there is one."""
     if not (run_dir / "progress.csv").exists():
         return None
     data = read_progress(run_dir)
     train, ev = data["train"], data["eval"]
     mario = bool(len(train["x_pos"]) and train["x_pos"].max() > 0)
     metrics = [("return", "episode return (trained on)")] + ([("x_pos", "max x_pos")] if mario else [])
+    if atari:  # training episodes end at lost lives with clipped rewards: show whole games' scores too
+        metrics.append(("game_score", "game score (true, whole games)"))
     fig, axes = plt.subplots(2, len(metrics), figsize=(6 * len(metrics), 7), squeeze=False)
     for col, (key, label) in enumerate(metrics):
         for row, (axis, scale, xlabel) in enumerate(
@@ -46,10 +49,19 @@ def plot_run(run_dir: Path, threshold: float | None = None, out: Path | None = N
         ):
             ax = axes[row][col]
             if len(train[key]):
+                ok = np.isfinite(train[key])
                 ax.plot(
-                    train[axis] / scale, train[key], ".", ms=2, alpha=0.3, color="tab:blue", label="training episode"
+                    train[axis][ok] / scale,
+                    train[key][ok],
+                    ".",
+                    ms=2,
+                    alpha=0.3,
+                    color="tab:blue",
+                    label="training episode",
                 )
-                ax.plot(train[axis] / scale, _running_mean(train[key]), color="tab:blue", label="mean of last 100")
+                ax.plot(
+                    train[axis][ok] / scale, _running_mean(train[key][ok]), color="tab:blue", label="mean of last 100"
+                )
             if len(ev[key]):
                 ax.plot(ev[axis] / scale, ev[key], "o-", ms=3, color="tab:orange", label="greedy evaluation")
                 flags = ev["flag"] > 0

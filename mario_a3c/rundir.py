@@ -70,11 +70,12 @@ def resume_target(save_dir: str, slug: str, resume: str) -> Path:
 
 
 def find_checkpoint(save_dir: str, slug: str) -> tuple[Path | None, str]:
-    """test.py's default: the user's newest best.pt for this env, else the shipped model."""
-    runs = [r / "best.pt" for r in _runs_of(Path(save_dir), slug) if (r / "best.pt").is_file()]
-    if runs:
-        newest = max(runs, key=lambda p: p.stat().st_mtime)
-        return newest, "your newest training run"
+    """test.py's default: the newest run's best.pt (else its last.pt), else the shipped model."""
+    for run in reversed(_runs_of(Path(save_dir), slug)):
+        if (run / "best.pt").is_file():
+            return run / "best.pt", "your newest training run"
+        if (run / "last.pt").is_file():
+            return run / "last.pt", "your newest training run (its final weights: no evaluation was kept)"
     shipped = SHIPPED_DIR / f"{slug}.pt"
     if shipped.is_file():
         return shipped, "the model shipped with the repository"

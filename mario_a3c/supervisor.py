@@ -33,7 +33,7 @@ class Supervisor:
         self.ctx, self.cfg, self.shared = ctx, cfg, shared
         # Each child gets its own queue: a child killed mid-message can only break its own.
         self.specs = {
-            f"worker {rank}": (train_worker, lambda s, r=rank: (r, cfg, sig, s)) for rank in range(cfg.num_processes)
+            f"worker {rank}": (train_worker, lambda s, r=rank: (r, cfg, sig, s)) for rank in range(cfg.workers)
         }
         self.specs["tester"] = (test_worker, lambda s: (cfg, sig, s, str(run_dir)))
         self.procs: dict = {}

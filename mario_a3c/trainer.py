@@ -38,7 +38,7 @@ def train(cfg: Config) -> int:
     start: Start = resolve_start(cfg)
     cfg = start.cfg
     env = make_env(cfg.env_id, **cfg.env_kwargs())
-    sig, threshold = space_signature(env), (env.spec.reward_threshold if env.spec else None)
+    sig, threshold = space_signature(env), solved_threshold(cfg, env)
     env.close()
     if start.sig is not None and start.sig != sig:
         raise UserError(f"{start.source} was trained on {start.sig} but {cfg.env_id} gives {sig}")
@@ -46,9 +46,18 @@ def train(cfg: Config) -> int:
     lock = RunLock(run_dir)
     lock.acquire()
     try:
-        return _run(cfg, sig, None if is_mario(cfg.env_id) else threshold, start, run_dir)
+        return _run(cfg, sig, threshold, start, run_dir)
     finally:
         lock.release()
+
+
+def solved_threshold(cfg: Config, env) -> float | None:
+    """The mean return over 100 training episodes that solves this env (None for Mario)."""
+    if is_mario(cfg.env_id):
+        return None
+    if cfg.solved_return is not None:
+        return cfg.solved_return
+    return env.spec.reward_threshold if env.spec else None
 
 
 def _run(cfg: Config, sig: dict, threshold: float | None, start: Start, run_dir: Path) -> int:
@@ -65,7 +74,7 @@ def _run(cfg: Config, sig: dict, threshold: float | None, start: Start, run_dir:
     shared = Shared(
         model,
         optimizer,
-        FrameCounter(ctx, cfg.num_processes, start.frames),
+        FrameCounter(ctx, cfg.workers, start.frames),
         ctx.RawValue("d", -math.inf if best is None else best),
         StopFlag(ctx),
         trainer_pid=os.getpid(),
@@ -89,6 +98,9 @@ def _run(cfg: Config, sig: dict, threshold: float | None, start: Start, run_dir:
             monitor.flush()
             monitor.progress_line()
             supervisor.check()
+            if cfg.stop_when_solved and monitor.solved_at is not None:
+                stopped_by[0] = "solved"
+                break
             if cfg.max_seconds is not None and time.time() - began >= cfg.max_seconds:
                 stopped_by[0] = "time budget"
                 break
@@ -107,7 +119,7 @@ def _run(cfg: Config, sig: dict, threshold: float | None, start: Start, run_dir:
         summary = monitor.summary(dataclasses.asdict(cfg), stopped_by[0])
         write_json(run_dir / "summary.json", summary)
         monitor.close()
-        plot_run(run_dir, threshold)
+        plot_run(run_dir, threshold, atari=cfg.env_id.startswith("ALE/"))
         for s, handler in old.items():
             signal.signal(s, handler)
     print(

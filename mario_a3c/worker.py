@@ -1,4 +1,8 @@
-"""The A3C worker: roll out, compute the loss, hand the gradient to the shared Adam."""
+"""The learner loop: roll out, compute the loss, hand the gradient to the shared Adam.
+
+A3C runs several of these processes, each stepping one environment; A2C runs one that
+steps ``num_envs`` environments in lock-step. The loop is the same code.
+"""
 
 from __future__ import annotations
 
@@ -43,7 +47,7 @@ def train_worker(rank: int, cfg: Config, sig: dict, shared: Shared) -> None:
 
 def _train(rank: int, cfg: Config, sig: dict, shared: Shared) -> None:
     child_setup(cfg.seed + rank, f"a3c-worker-{rank}", shared.trainer_pid)
-    envs = make_vector_env(partial(make_env, cfg.env_id, **cfg.env_kwargs()), 1)
+    envs = make_vector_env(partial(make_env, cfg.env_id, **cfg.env_kwargs()), cfg.envs_per_worker)
     model = build_model(sig, cfg.lstm_size)
     params = list(model.parameters())
     collector = RolloutCollector(envs, model, cfg.num_local_steps, cfg.gamma, seed=cfg.seed + rank)

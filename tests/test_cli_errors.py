@@ -15,6 +15,9 @@ from conftest import run_cli
         (["train.py", "--num-local-steps", "-5"], "--num-local-steps -5: must be positive"),
         (["train.py", "--lr", "0"], "--lr 0.0: must be positive"),
         (["test.py", "--world", "9"], "worlds 1-8"),
+        (["train.py", "--algo", "ppo"], "invalid choice: 'ppo'"),
+        (["train.py", "--lr", "fast"], "invalid float value: 'fast'"),
+        (["test.py", "--episodes", "many"], "invalid int value: 'many'"),
     ],
 )
 def test_bad_flags_exit_2_with_one_line(args, expected, tmp_path):

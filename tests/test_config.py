@@ -48,7 +48,7 @@ def test_vector_env_presets_and_frames():
     assert cfg.frame_skip == 1 and cfg.max_frames == 1000 and cfg.lstm_size == 0
 
 
-@pytest.mark.parametrize("argv", [["--gamma", "1.5"], ["--max-frames", "0"], ["--device", "cuda"], ["--algo", "a2c"]])
+@pytest.mark.parametrize("argv", [["--gamma", "1.5"], ["--max-frames", "0"], ["--device", "cuda"], ["--num-envs", "0"]])
 def test_invalid_values_raise_user_errors(argv):
     import torch
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import gymnasium as gym
 import numpy as np
 
+from wrappers.atari import ClipReward, EpisodicLife, FrameCount, GameScore
 from wrappers.frames import GrayResize, MaxAndSkip
 from wrappers.mario import Joypad, MarioReward, StuckTruncation
 from wrappers.stats import EpisodeStats
@@ -43,16 +45,24 @@ def make_env(
     action_type: str = "right",
     render_mode: str | None = None,
     stuck_patience: int = 200,
+    training: bool = True,
 ) -> gym.Env:
     """Build the environment for ``env_id`` with the project's preprocessing.
 
     Mario: joypad actions -> frame skip 4 (max of last two) -> shaped reward ->
     stuck guard -> grayscale 84x84 -> stack of 4 (channel-first, uint8) -> episode stats.
+    Atari (``ALE/...``): Gymnasium's AtariPreprocessing (no-op starts, frame skip 4 with
+    max-pooling, 84x84 grayscale) -> stack of 4; when ``training``, a lost life ends the
+    episode and rewards are clipped to their sign, while evaluation (``training=False``,
+    the tester and test.py) plays whole games with true scores.
     Other ids: the Gymnasium env with episode statistics.
     ``render_mode="rgb_array"`` lets a caller grab full-colour frames with ``env.render()``.
     """
     if is_mario(env_id):
         return _make_mario(env_id, action_type, render_mode, stuck_patience)
+    if env_id.startswith("ALE/"):
+        return _make_atari(env_id, render_mode, training)
+    os.environ.setdefault("SDL_AUDIODRIVER", "dummy")  # pygame-rendered envs: never open a sound card
     try:
         env = gym.make(env_id, render_mode=render_mode)
     except gym.error.Error as err:
@@ -75,6 +85,24 @@ def _make_mario(env_id: str, action_type: str, render_mode: str | None, patience
     env = gym.wrappers.FrameStackObservation(env, stack_size=4)
     env = EpisodeStats(env)
     return env
+
+
+def _make_atari(env_id: str, render_mode: str | None, training: bool) -> gym.Env:
+    import ale_py
+
+    gym.register_envs(ale_py)
+    try:
+        env = gym.make(env_id, frameskip=1, render_mode=render_mode)
+    except gym.error.Error as err:
+        raise EnvError(f"unknown environment {env_id!r}: {err}") from None
+    env = gym.wrappers.AtariPreprocessing(env, noop_max=30, frame_skip=4, screen_size=84, grayscale_obs=True)
+    env = FrameCount(env)
+    env = GameScore(env)
+    if training:
+        env = EpisodicLife(env)
+        env = ClipReward(env)
+    env = gym.wrappers.FrameStackObservation(env, stack_size=4)
+    return EpisodeStats(env, games=True)
 
 
 def space_signature(env: gym.Env) -> dict:

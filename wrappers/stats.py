@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import gymnasium as gym
@@ -13,16 +14,19 @@ class EpisodeStats(gym.Wrapper, gym.utils.RecordConstructorArgs):
     Keys: ``r`` (the return trained on), ``raw_r`` (the game's own return: the
     emulator's reward for Mario, the unclipped score for Atari; ``r`` otherwise),
     ``l`` (agent steps), ``frames`` (emulator frames), ``x_pos`` (max x position, Mario
-    only, else 0), ``flag`` (1.0 when the flag was reached, Mario only).
+    only, else 0), ``flag`` (1.0 when the flag was reached, Mario only), ``game`` (the
+    true score of the whole game that ended here: with ``games=True``, for Atari, whose
+    training episodes end at each lost life, NaN when only a life ended; else ``raw_r``).
 
     Example:
         >>> env = EpisodeStats(gym.make("CartPole-v1"))
         >>> _ = env.reset(seed=0)
     """
 
-    def __init__(self, env: gym.Env):
-        gym.utils.RecordConstructorArgs.__init__(self)
+    def __init__(self, env: gym.Env, games: bool = False):
+        gym.utils.RecordConstructorArgs.__init__(self, games=games)
         gym.Wrapper.__init__(self, env)
+        self._games = games
         self._clear()
 
     def _clear(self) -> None:
@@ -51,5 +55,6 @@ class EpisodeStats(gym.Wrapper, gym.utils.RecordConstructorArgs):
                 "frames": self._frames,
                 "x_pos": self._x,
                 "flag": float(self._flag),
+                "game": float(info.get("game_score", math.nan)) if self._games else self._raw,
             }
         return obs, reward, terminated, truncated, info

@@ -1,0 +1,75 @@
+"""Atari through the same factory, workers, tester and test.py (real ALE, ROMs from ale-py)."""
+
+import json
+
+import numpy as np
+import pytest
+from conftest import run_cli
+from gymnasium.utils.env_checker import check_env
+
+from mario_a3c.video import count_frames
+from models import build_model
+from wrappers import make_env, space_signature
+
+
+def _play(env, steps: int, seed: int = 0):
+    env.reset(seed=seed)
+    env.action_space.seed(seed)
+    out = []
+    for _ in range(steps):
+        obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
+        out.append((obs, reward, terminated, truncated, info))
+        if terminated or truncated:
+            break
+    return out
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_atari_env_is_preprocessed_and_passes_the_checker(training):
+    env = make_env("ALE/Pong-v5", training=training)
+    check_env(env, skip_render_check=True)
+    obs, _ = env.reset(seed=0)
+    assert obs.shape == (4, 84, 84) and obs.dtype == np.uint8
+    steps = _play(env, 50)
+    assert all(s[4]["frames"] == 4 for s in steps)  # frame skip 4, counted as emulator frames
+    assert not np.array_equal(steps[0][0], steps[-1][0])
+    assert build_model(space_signature(env)).lstm is not None  # pixels -> conv + LSTMCell
+    env.close()
+
+
+def test_training_episodes_end_at_a_lost_life_with_clipped_rewards_eval_plays_whole_games():
+    train_env = make_env("ALE/Breakout-v5", training=True)
+    lives_before = train_env.reset(seed=1)[1]["lives"]
+    steps = _play(train_env, 5000, seed=1)
+    obs, reward, terminated, truncated, info = steps[-1]
+    assert terminated and info["lives"] == lives_before - 1  # one life, not the whole game
+    assert np.isnan(info["episode"]["game"])  # the game goes on: no whole-game score yet
+    assert {s[1] for s in steps} <= {-1.0, 0.0, 1.0}
+    train_env.reset()  # after a lost life the game continues instead of restarting
+    assert train_env.unwrapped.ale.lives() == lives_before - 1
+
+    eval_env = make_env("ALE/Breakout-v5", training=False)
+    steps = _play(eval_env, 20000, seed=1)
+    info = steps[-1][4]
+    assert steps[-1][2] and info["lives"] == 0  # a whole game
+    assert info["episode"]["game"] == info["episode"]["r"] == sum(s[1] for s in steps)
+    eval_env.close()
+    train_env.close()
+
+
+@pytest.mark.slow
+def test_pong_trains_with_the_same_workers_tester_and_test_py(tmp_path):
+    proc = run_cli(
+        "train.py", "--env", "ALE/Pong-v5", "--num-processes", "2", "--max-frames", "6000",
+        "--eval-interval", "1", "--save-dir", str(tmp_path), "--log-dir", str(tmp_path),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    run = tmp_path / "ALE-Pong-v5"
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["frames"] >= 6000 and summary["config"]["gamma"] == 0.99
+    assert (run / "last.pt").is_file() and (run / "curve.png").is_file()
+    assert list((run / "tb").glob("events.out.tfevents.*"))
+    out = tmp_path / "pong.mp4"
+    play = run_cli("test.py", "--env", "ALE/Pong-v5", "--save-dir", str(tmp_path), "--output", str(out))
+    assert play.returncode == 0, play.stderr
+    assert "return" in play.stdout and count_frames(out) > 100  # a whole game of Pong is long

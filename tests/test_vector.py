@@ -1,0 +1,89 @@
+"""Vector-state agents on the same engine: MLP models, Gaussian policies, A2C and A3C learning."""
+
+import json
+import math
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+from conftest import run_cli
+
+from mario_a3c.video import count_frames
+from models import Policy, build_model, to_env
+from models.distributions import gaussian_entropy_per_dim
+from wrappers import make_env, space_signature
+
+
+def test_model_follows_the_spaces():
+    cart = build_model(space_signature(make_env("CartPole-v1")))
+    pend = build_model(space_signature(make_env("Pendulum-v1")))
+    assert cart.lstm is None and cart.log_std is None and cart.policy.out_features == 2
+    assert pend.lstm is None and pend.log_std is not None and pend.policy.out_features == 1
+
+
+def test_gaussian_log_prob_entropy_and_bounds():
+    mean = torch.tensor([[0.5, -1.0]])
+    log_std = torch.tensor([0.0, math.log(2.0)])
+    policy = Policy((mean, log_std))
+    a = torch.tensor([[1.5, 3.0]])
+    expected = sum(
+        -0.5 * ((x - m) / s) ** 2 - math.log(s) - 0.5 * math.log(2 * math.pi)
+        for x, m, s in [(1.5, 0.5, 1.0), (3.0, -1.0, 2.0)]
+    )
+    assert policy.log_prob(a).item() == pytest.approx(expected, abs=1e-5)
+    assert policy.entropy().item() == pytest.approx(
+        gaussian_entropy_per_dim(0.0) + gaussian_entropy_per_dim(math.log(2.0)), abs=1e-5
+    )
+    low, high = np.array([-2.0, -2.0], np.float32), np.array([2.0, 2.0], np.float32)
+    assert to_env(a, low, high).tolist() == [[1.5, 2.0]]  # clipped into the bounds for the env only
+    assert torch.equal(policy.greedy(), mean)
+
+
+def _train(tmp_path, *args):
+    proc = run_cli("train.py", *args, "--save-dir", str(tmp_path), "--log-dir", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    run = next(p for p in tmp_path.iterdir() if p.is_dir())
+    return run, json.loads((run / "summary.json").read_text())
+
+
+RANDOM_CARTPOLE = 22.0  # mean episode length of uniformly random actions
+
+
+@pytest.mark.slow
+def test_a2c_learns_cartpole_deterministically(tmp_path):
+    """One learner, 8 envs in lock-step, seed 0: the run is the same every time."""
+    run, s = _train(tmp_path, "--env", "CartPole-v1", "--algo", "a2c", "--num-envs", "8", "--max-frames", "60000")
+    assert s["config"]["algo"] == "a2c" and s["frames"] >= 60000
+    assert s["last_100_mean_return"] > 4 * RANDOM_CARTPOLE
+    assert (run / "curve.png").stat().st_size > 10_000 and list((run / "tb").glob("events.*"))
+
+
+@pytest.mark.slow
+def test_a3c_learns_cartpole_with_two_workers(tmp_path):
+    run, s = _train(tmp_path, "--env", "CartPole-v1", "--num-processes", "2", "--max-frames", "60000")
+    assert s["config"]["algo"] == "a3c" and s["last_100_mean_return"] > 3 * RANDOM_CARTPOLE
+    out = tmp_path / "cartpole.mp4"
+    play = run_cli("test.py", "--env", "CartPole-v1", "--save-dir", str(tmp_path), "--output", str(out))
+    assert play.returncode == 0, play.stderr
+    assert count_frames(out) >= 20 and "return" in play.stdout
+
+
+@pytest.mark.slow
+def test_pendulum_continuous_actions_train_and_play(tmp_path):
+    run, s = _train(tmp_path, "--env", "Pendulum-v1", "--num-processes", "1", "--max-frames", "4000")
+    assert s["frames"] >= 4000 and s["episodes"] >= 19  # 200-step episodes
+    out = tmp_path / "pendulum.mp4"
+    play = run_cli("test.py", "--env", "Pendulum-v1", "--save-dir", str(tmp_path), "--output", str(out))
+    assert play.returncode == 0, play.stderr
+    assert count_frames(out) == 201  # every step of the 200-step episode, and the last frame
+
+
+def test_solved_thresholds():
+    from mario_a3c.config import config_from_args
+    from mario_a3c.trainer import solved_threshold
+
+    assert gym.spec("Pendulum-v1").reward_threshold is None  # so the preset supplies it
+    expected = {"CartPole-v1": 475.0, "LunarLander-v3": 200.0, "Pendulum-v1": -200.0, "MountainCarContinuous-v0": 90.0}
+    for env_id, threshold in expected.items():
+        assert solved_threshold(config_from_args(["--env", env_id]), gym.make(env_id)) == threshold
