@@ -70,7 +70,7 @@ class Config:
     seed: int = 0
     """Base seed; worker i uses seed + i."""
     device: str = "cpu"
-    """Device of the learner's re-forward and the tester: cpu or cuda."""
+    """cuda: learners re-forward and backpropagate on the GPU, the tester plays there; acting stays on the CPU."""
     resume: str | None = None
     """Continue a run: its directory, a checkpoint, or '' for the newest run of this env."""
     from_stage: str | None = None
@@ -105,34 +105,28 @@ class Config:
         return {}
 
 
-# Per-environment defaults: anything not listed uses the Config defaults above.
+# Per-environment defaults: anything not listed uses the Config defaults above. A row
+# "<env> a2c" overrides its env's row when --algo a2c (one learner, a bigger batch).
+VECTOR = dict(lstm_size=0, gamma=0.99, gae_lambda=0.95, num_local_steps=16, max_grad_norm=0.5, entropy_coef=0.0)
 PRESETS: dict[str, dict] = {
     "mario": dict(),
     "atari": dict(gamma=0.99, num_local_steps=20, max_frames=40_000_000),
-    "CartPole-v1": dict(lr=1e-3, gamma=0.99, gae_lambda=0.95, num_local_steps=16, max_frames=500_000, lstm_size=0),
-    "LunarLander-v3": dict(lr=7e-4, gamma=0.99, gae_lambda=0.95, num_local_steps=16, max_frames=3_000_000, lstm_size=0),
-    "Pendulum-v1": dict(
-        solved_return=-200.0,
-        lr=1e-3,
-        gamma=0.95,
-        gae_lambda=0.95,
-        entropy_coef=0.0,
-        num_local_steps=16,
-        max_frames=1_000_000,
-        lstm_size=0,
-    ),
-    "MountainCarContinuous-v0": dict(
-        lr=1e-3, gamma=0.99, gae_lambda=0.95, num_local_steps=16, max_frames=1_000_000, lstm_size=0
-    ),
+    "vector": VECTOR,  # any other env with vector observations
+    "CartPole-v1": dict(VECTOR, lr=3e-3, max_frames=500_000),
+    "CartPole-v1 a2c": dict(lr=2e-3, num_local_steps=8),
+    "LunarLander-v3": dict(VECTOR, lr=7e-4, entropy_coef=0.01, max_frames=3_000_000),
+    "Pendulum-v1": dict(VECTOR, solved_return=-200.0, lr=1e-3, gamma=0.95, max_frames=1_000_000),
+    "MountainCarContinuous-v0": dict(VECTOR, lr=1e-3, max_frames=1_000_000),
 }
 
 
-def preset_for(env_id: str) -> dict:
+def preset_for(env_id: str, algo: str = "a3c") -> dict:
+    """The preset row for ``env_id`` (and ``--algo``), merged over its family's."""
     if is_mario(env_id):
         return PRESETS["mario"]
     if env_id.startswith("ALE/"):
         return PRESETS["atari"]
-    return PRESETS.get(env_id, dict(lstm_size=0))
+    return dict(PRESETS.get(env_id, VECTOR), **PRESETS.get(f"{env_id} {algo}", {}))
 
 
 def add_env_flags(p: argparse.ArgumentParser) -> None:
@@ -194,7 +188,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--save-dir", "--saved_path", default=d.save_dir, help="where run directories go")
     p.add_argument("--log-dir", "--log_path", default=d.log_dir, help="where TensorBoard events go")
     p.add_argument("--seed", type=int, default=d.seed, help="base seed")
-    p.add_argument("--device", default=d.device, choices=["cpu", "cuda"], help="learner/tester device")
+    p.add_argument(
+        "--device",
+        default=d.device,
+        choices=["cpu", "cuda"],
+        help="cuda: the learners' batched re-forward/backward and the tester on a GPU; acting stays on the CPU",
+    )
     p.add_argument(
         "--resume",
         nargs="?",
@@ -210,7 +209,7 @@ def config_from_args(argv: list[str] | None = None) -> Config:
     """Parse and validate; raises UserError with a one-line message on bad input."""
     args = build_parser().parse_args(argv)
     env_id = env_id_from_args(args)
-    values = dict(preset_for(env_id))
+    values = dict(preset_for(env_id, args.algo))
     for key in (
         "lr",
         "gamma",

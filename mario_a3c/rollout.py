@@ -8,6 +8,7 @@ overwritten every rollout: the hot loop allocates no tensors for the frames it k
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import gymnasium as gym
@@ -28,6 +29,20 @@ class Rollout:
     last_value: torch.Tensor  # (B,) value of the state after the rollout
     frames: int = 0  # emulator frames stepped
     episodes: list[dict] = field(default_factory=list)  # stats of episodes that ended
+
+    def to(self, device: str) -> Rollout:
+        """The tensors on ``device`` (for a learner on a GPU); counts and stats unchanged."""
+        move = lambda t: t.to(device, non_blocking=True)  # noqa: E731
+        return dataclasses.replace(
+            self,
+            obs=move(self.obs),
+            actions=move(self.actions),
+            rewards=move(self.rewards),
+            dones=move(self.dones),
+            starts=move(self.starts),
+            state0=tuple(move(s) for s in self.state0),
+            last_value=move(self.last_value),
+        )
 
 
 def make_vector_env(make_one, n: int) -> gym.vector.SyncVectorEnv:

@@ -48,14 +48,20 @@ def train_worker(rank: int, cfg: Config, sig: dict, shared: Shared) -> None:
 def _train(rank: int, cfg: Config, sig: dict, shared: Shared) -> None:
     child_setup(cfg.seed + rank, f"a3c-worker-{rank}", shared.trainer_pid)
     envs = make_vector_env(partial(make_env, cfg.env_id, **cfg.env_kwargs()), cfg.envs_per_worker)
-    model = build_model(sig, cfg.lstm_size)
-    params = list(model.parameters())
+    model = build_model(sig, cfg.lstm_size)  # acts: batch-1 steps stay on the CPU
+    # --device cuda: the batched re-forward and backward of each rollout run on the GPU
+    # (one transfer of the uint8 frames each way in, gradients back to the shared Adam).
+    learner = model if cfg.device == "cpu" else build_model(sig, cfg.lstm_size).to(cfg.device)
+    params = list(learner.parameters())
     collector = RolloutCollector(envs, model, cfg.num_local_steps, cfg.gamma, seed=cfg.seed + rank)
     while not shared.stop.is_set():
         copy_weights(model, shared.model)
         rollout = collector.collect()
-        loss, stats = actor_critic_loss(model, rollout, cfg.gamma, cfg.gae_lambda, cfg.value_coef, cfg.entropy_coef)
-        norm, finite = apply_gradients(model, params, loss, shared.optimizer, cfg.max_grad_norm)
+        if learner is not model:
+            copy_weights(learner, model)
+            rollout = rollout.to(cfg.device)
+        loss, stats = actor_critic_loss(learner, rollout, cfg.gamma, cfg.gae_lambda, cfg.value_coef, cfg.entropy_coef)
+        norm, finite = apply_gradients(learner, params, loss, shared.optimizer, cfg.max_grad_norm)
         total = shared.frames.add(rank, rollout.frames)
         shared.queue.put(("update", rank, rollout.frames, stats.__dict__, norm, not finite, rollout.episodes))
         if total >= cfg.max_frames:

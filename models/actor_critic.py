@@ -92,7 +92,12 @@ class ActorCritic(nn.Module):
                 nn.init.orthogonal_(p) if "weight" in name else nn.init.zeros_(p)
             feat = lstm_size
         self.policy = layer_init(nn.Linear(feat, n_actions), gain=0.01)
-        self.value = layer_init(nn.Linear(feat, 1), gain=1.0)
+        # Vector states: the critic gets an MLP of its own (as SB3's MlpPolicy), so value
+        # targets of a few hundred cannot swamp the policy's features. Pixels share the trunk.
+        self.critic: MLPEncoder | None = None
+        if not pixels and lstm_size == 0:
+            self.critic = MLPEncoder(obs_shape, hidden)
+        self.value = layer_init(nn.Linear(self.critic.out_dim if self.critic else feat, 1), gain=1.0)
         self.log_std = nn.Parameter(torch.zeros(n_actions)) if continuous else None
         if pixels:  # NHWC convolution weights: about 20% faster on a CPU (oneDNN's native layout)
             self.encoder.to(memory_format=torch.channels_last)
@@ -103,10 +108,11 @@ class ActorCritic(nn.Module):
         zeros = torch.zeros(batch, self.lstm.hidden_size)
         return (zeros, zeros.clone())
 
-    def _heads(self, h: torch.Tensor):
+    def _heads(self, h: torch.Tensor, obs: torch.Tensor):
         logits = self.policy(h)
         params = (logits, self.log_std) if self.log_std is not None else logits
-        return params, self.value(h).squeeze(-1)
+        v = self.critic(obs) if self.critic is not None else h
+        return params, self.value(v).squeeze(-1)
 
     def forward(self, obs: torch.Tensor, state: State):
         """One step: obs (B, ...) -> (dist_params, value (B,), state)."""
@@ -114,16 +120,17 @@ class ActorCritic(nn.Module):
         if self.lstm is not None:
             state = self.lstm(h, state)
             h = state[0]
-        params, value = self._heads(h)
+        params, value = self._heads(h, obs)
         return params, value, state
 
     def forward_sequence(self, obs: torch.Tensor, state: State, starts: torch.Tensor):
         """A rollout: obs (T, B, ...), starts (T, B) bool -> params (T, B, A), values (T, B)."""
         T, B = starts.shape
-        h = self.encoder(obs.reshape(T * B, *obs.shape[2:]))  # (T*B, F), one batched conv
+        flat = obs.reshape(T * B, *obs.shape[2:])
+        h = self.encoder(flat)  # (T*B, F), one batched conv
         if self.lstm is not None:
             h = self._lstm_sequence(h.view(T, B, -1), state, starts)
-        params, value = self._heads(h)
+        params, value = self._heads(h, flat)
         if isinstance(params, tuple):
             return (params[0].view(T, B, -1), params[1]), value.view(T, B)
         return params.view(T, B, -1), value.view(T, B)

@@ -87,3 +87,22 @@ def test_solved_thresholds():
     expected = {"CartPole-v1": 475.0, "LunarLander-v3": 200.0, "Pendulum-v1": -200.0, "MountainCarContinuous-v0": 90.0}
     for env_id, threshold in expected.items():
         assert solved_threshold(config_from_args(["--env", env_id]), gym.make(env_id)) == threshold
+
+
+def test_a_separate_learner_on_a_moved_rollout_computes_the_same_loss():
+    """The --device cuda path (learner copy + Rollout.to), exercised on the CPU."""
+    from functools import partial
+
+    from mario_a3c.gae import actor_critic_loss
+    from mario_a3c.play import copy_weights
+    from mario_a3c.rollout import RolloutCollector, make_vector_env
+
+    envs = make_vector_env(partial(make_env, "CartPole-v1"), 3)
+    torch.manual_seed(0)
+    model = build_model(space_signature(make_env("CartPole-v1")))
+    rollout = RolloutCollector(envs, model, 10, 0.99, seed=0).collect()
+    learner = build_model(space_signature(make_env("CartPole-v1")))
+    copy_weights(learner, model)
+    a, _ = actor_critic_loss(model, rollout, 0.99, 0.95, 0.5, 0.01)
+    b, _ = actor_critic_loss(learner, rollout.to("cpu"), 0.99, 0.95, 0.5, 0.01)
+    assert rollout.frames == 30 and torch.equal(a, b)
