@@ -38,6 +38,8 @@ class Config:
     """GAE lambda (1.0 = plain n-step returns)."""
     entropy_coef: float = 0.01
     """Weight of the entropy bonus."""
+    reward_scale: float = 1.0
+    """Rewards are multiplied by this for training only (episode returns are logged unscaled)."""
     value_coef: float = 0.5
     """Weight of the value loss."""
     max_grad_norm: float = 40.0
@@ -171,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("gae-lambda", "--tau", float, "GAE lambda"),
         ("entropy-coef", "--beta", float, "entropy coefficient"),
         ("value-coef", None, float, "value loss coefficient"),
+        ("reward-scale", None, float, "training reward multiplier"),
         ("max-grad-norm", None, float, "gradient norm clip"),
         ("num-local-steps", "--num_local_steps", int, "rollout length"),
         ("max-frames", None, int, "emulator frames to train for"),
@@ -184,6 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(*names, type=kind, default=None, help=f"{help_} (preset default; base {default})")
     p.add_argument("--max-seconds", type=float, default=None, help="also stop after this much wall time")
     p.add_argument("--stop-when-solved", action="store_true", help="stop once solved (benchmarks use this)")
+    p.add_argument(
+        "--solved-return", type=float, default=None, help="mean return of 100 episodes that counts as solved (preset)"
+    )
     p.add_argument("--num_global_steps", type=int, default=None, help="agent steps (predecessor's flag; x4 frames)")
     p.add_argument("--save-dir", "--saved_path", default=d.save_dir, help="where run directories go")
     p.add_argument("--log-dir", "--log_path", default=d.log_dir, help="where TensorBoard events go")
@@ -216,6 +222,7 @@ def config_from_args(argv: list[str] | None = None) -> Config:
         "gae_lambda",
         "entropy_coef",
         "value_coef",
+        "reward_scale",
         "max_grad_norm",
         "num_local_steps",
         "max_frames",
@@ -223,6 +230,7 @@ def config_from_args(argv: list[str] | None = None) -> Config:
         "eval_interval",
         "checkpoint_interval",
         "max_restarts",
+        "solved_return",
     ):
         if getattr(args, key) is not None:
             values[key] = getattr(args, key)
@@ -260,6 +268,7 @@ def validate(cfg: Config) -> None:
         ("--num-local-steps", cfg.num_local_steps),
         ("--max-frames", cfg.max_frames),
         ("--lr", cfg.lr),
+        ("--reward-scale", cfg.reward_scale),
         ("--eval-interval", cfg.eval_interval),
         ("--checkpoint-interval", cfg.checkpoint_interval),
         ("--max-seconds", 1 if cfg.max_seconds is None else cfg.max_seconds),

@@ -59,8 +59,11 @@ def _masked(info: dict, key: str) -> tuple[np.ndarray, np.ndarray] | None:
 class RolloutCollector:
     """Steps ``envs`` with ``model`` for ``steps`` steps at a time, carrying obs and state."""
 
-    def __init__(self, envs: gym.vector.VectorEnv, model, steps: int, gamma: float, seed: int):
+    def __init__(
+        self, envs: gym.vector.VectorEnv, model, steps: int, gamma: float, seed: int, reward_scale: float = 1.0
+    ):
         self.envs, self.model, self.steps, self.gamma = envs, model, steps, gamma
+        self.reward_scale = reward_scale
         space, act = envs.single_observation_space, envs.single_action_space
         B = envs.num_envs
         self.continuous = isinstance(act, gym.spaces.Box)
@@ -99,7 +102,7 @@ class RolloutCollector:
             self.buf_actions[t] = action
             obs, reward, terminated, truncated, info = self.envs.step(to_env(action, self.low, self.high))
             done = np.logical_or(terminated, truncated)
-            reward = torch.as_tensor(reward, dtype=torch.float32)
+            reward = torch.as_tensor(reward, dtype=torch.float32) * self.reward_scale
             if done.any():
                 final = info["final_info"]
                 if truncated.any():

@@ -53,7 +53,9 @@ def _train(rank: int, cfg: Config, sig: dict, shared: Shared) -> None:
     # (one transfer of the uint8 frames each way in, gradients back to the shared Adam).
     learner = model if cfg.device == "cpu" else build_model(sig, cfg.lstm_size).to(cfg.device)
     params = list(learner.parameters())
-    collector = RolloutCollector(envs, model, cfg.num_local_steps, cfg.gamma, seed=cfg.seed + rank)
+    collector = RolloutCollector(
+        envs, model, cfg.num_local_steps, cfg.gamma, seed=cfg.seed + rank, reward_scale=cfg.reward_scale
+    )
     while not shared.stop.is_set():
         copy_weights(model, shared.model)
         rollout = collector.collect()

@@ -106,3 +106,27 @@ def test_a_separate_learner_on_a_moved_rollout_computes_the_same_loss():
     a, _ = actor_critic_loss(model, rollout, 0.99, 0.95, 0.5, 0.01)
     b, _ = actor_critic_loss(learner, rollout.to("cpu"), 0.99, 0.95, 0.5, 0.01)
     assert rollout.frames == 30 and torch.equal(a, b)
+
+
+@pytest.mark.slow
+def test_stop_when_solved_ends_the_run_at_the_threshold(tmp_path):
+    run, s = _train(
+        tmp_path, "--env", "CartPole-v1", "--algo", "a2c", "--solved-return", "40",
+        "--stop-when-solved", "--max-frames", "1000000",
+    )  # fmt: skip
+    assert s["solved"] and s["stopped_by"] == "solved"
+    assert s["solved_at_frames"] <= s["frames"] < 1_000_000
+    assert s["solved_at_seconds"] <= s["wall_seconds"]
+
+
+def test_reward_scale_changes_what_is_trained_on_not_what_is_logged():
+    from functools import partial
+
+    from mario_a3c.rollout import RolloutCollector, make_vector_env
+
+    envs = make_vector_env(partial(make_env, "CartPole-v1"), 2)
+    model = build_model(space_signature(make_env("CartPole-v1")))
+    rollout = RolloutCollector(envs, model, 200, 0.99, seed=0, reward_scale=0.5).collect()
+    assert rollout.episodes and all(ep["r"] == ep["l"] for ep in rollout.episodes)  # CartPole: 1 per step
+    not_cut = ~rollout.dones  # (truncations add a bootstrap to their last reward)
+    assert torch.all(rollout.rewards[not_cut] == 0.5)
