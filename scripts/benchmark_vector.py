@@ -141,11 +141,11 @@ def run_sb3(env_id: str, seed: int, limit: float) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def _median(runs: list[dict], key: str) -> str:
+def _median(runs: list[dict], key: str, fmt: str = ",.0f") -> str:
     values = [r[key] for r in runs if r["solved"]]
     if len(values) * 2 <= len(runs):  # the median run did not solve
         return "not solved"
-    return f"{statistics.median(values + [float('inf')] * (len(runs) - len(values))):,.0f}"
+    return format(statistics.median(values + [float("inf")] * (len(runs) - len(values))), fmt)
 
 
 def main() -> None:
@@ -178,7 +178,14 @@ def main() -> None:
             raw[f"{env_id}/{who}"] = runs
             solved = sum(r["solved"] for r in runs)
             rows.append(
-                (env_id, threshold, who, f"{solved}/{len(runs)}", _median(runs, "steps"), _median(runs, "seconds"))
+                (
+                    env_id,
+                    threshold,
+                    who,
+                    f"{solved}/{len(runs)}",
+                    _median(runs, "steps"),
+                    _median(runs, "seconds", ",.1f"),
+                )
             )
     print(f"\nmedian over {args.seeds} seed(s); solved = mean of the last 100 training episodes >= threshold\n")
     print("| env | threshold | algorithm | solved | steps to solve | seconds to solve |\n|---|---|---|---|---|---|")
