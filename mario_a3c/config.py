@@ -112,7 +112,8 @@ class Config:
 VECTOR = dict(lstm_size=0, gamma=0.99, gae_lambda=0.95, num_local_steps=16, max_grad_norm=0.5, entropy_coef=0.0)
 PRESETS: dict[str, dict] = {
     "mario": dict(),
-    "atari": dict(gamma=0.99, num_local_steps=20, max_frames=40_000_000),
+    # a whole Atari game (what the tester plays) lasts minutes: evaluate once a minute
+    "atari": dict(gamma=0.99, num_local_steps=20, max_frames=40_000_000, eval_interval=60.0),
     "vector": VECTOR,  # any other env with vector observations
     "CartPole-v1": dict(VECTOR, lr=3e-3, max_frames=500_000),
     "CartPole-v1 a2c": dict(lr=2e-3, num_local_steps=8),
@@ -129,6 +130,24 @@ def preset_for(env_id: str, algo: str = "a3c") -> dict:
     if env_id.startswith("ALE/"):
         return PRESETS["atari"]
     return dict(PRESETS.get(env_id, VECTOR), **PRESETS.get(f"{env_id} {algo}", {}))
+
+
+# Flags whose default comes from the env's preset row: (flag, predecessor's alias, type, help).
+PRESET_FLAGS = [
+    ("lr", None, float, "learning rate"),
+    ("gamma", None, float, "discount factor"),
+    ("gae-lambda", "--tau", float, "GAE lambda"),
+    ("entropy-coef", "--beta", float, "entropy coefficient"),
+    ("value-coef", None, float, "value loss coefficient"),
+    ("reward-scale", None, float, "training reward multiplier"),
+    ("max-grad-norm", None, float, "gradient norm clip"),
+    ("num-local-steps", "--num_local_steps", int, "rollout length"),
+    ("max-frames", None, int, "emulator frames to train for"),
+    ("lstm-size", None, int, "LSTMCell units, 0 for none"),
+    ("eval-interval", None, float, "seconds between greedy evaluations"),
+    ("checkpoint-interval", None, float, "seconds between checkpoints"),
+    ("max-restarts", None, int, "restarts allowed per dead process"),
+]
 
 
 def add_env_flags(p: argparse.ArgumentParser) -> None:
@@ -149,11 +168,18 @@ def env_id_from_args(args: argparse.Namespace) -> str:
     return mario_id(args.world, args.stage)
 
 
+class DefaultsHelp(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each flag's default; a flag whose default depends on the env says so itself."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        return action.help if action.default is None else super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     d = Config()
     p = ArgumentParser(
         description="Train an A3C agent (Super Mario Bros by default).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelp,
     )
     add_env_flags(p)
     p.add_argument("--action-type", "--action_type", default=d.action_type, help="right, simple or complex")
@@ -167,24 +193,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--num-processes", "--num_processes", type=int, default=None, help="A3C workers (default: the number of cores)"
     )
     p.add_argument("--num-envs", type=int, default=d.num_envs, help="A2C environments")
-    for name, alias, kind, help_ in [
-        ("lr", None, float, "learning rate"),
-        ("gamma", None, float, "discount factor"),
-        ("gae-lambda", "--tau", float, "GAE lambda"),
-        ("entropy-coef", "--beta", float, "entropy coefficient"),
-        ("value-coef", None, float, "value loss coefficient"),
-        ("reward-scale", None, float, "training reward multiplier"),
-        ("max-grad-norm", None, float, "gradient norm clip"),
-        ("num-local-steps", "--num_local_steps", int, "rollout length"),
-        ("max-frames", None, int, "emulator frames to train for"),
-        ("lstm-size", None, int, "LSTMCell units, 0 for none"),
-        ("eval-interval", None, float, "seconds between greedy evaluations"),
-        ("checkpoint-interval", None, float, "seconds between checkpoints"),
-        ("max-restarts", None, int, "restarts allowed per dead process"),
-    ]:
+    for name, alias, kind, help_ in PRESET_FLAGS:
         names = [f"--{name}"] + ([alias] if alias else [])
         default = getattr(d, name.replace("-", "_"))
-        p.add_argument(*names, type=kind, default=None, help=f"{help_} (preset default; base {default})")
+        p.add_argument(*names, type=kind, default=None, help=f"{help_} (default: {default} for Mario, else the env's preset)")
     p.add_argument("--max-seconds", type=float, default=None, help="also stop after this much wall time")
     p.add_argument("--stop-when-solved", action="store_true", help="stop once solved (benchmarks use this)")
     p.add_argument(
@@ -216,22 +228,7 @@ def config_from_args(argv: list[str] | None = None) -> Config:
     args = build_parser().parse_args(argv)
     env_id = env_id_from_args(args)
     values = dict(preset_for(env_id, args.algo))
-    for key in (
-        "lr",
-        "gamma",
-        "gae_lambda",
-        "entropy_coef",
-        "value_coef",
-        "reward_scale",
-        "max_grad_norm",
-        "num_local_steps",
-        "max_frames",
-        "lstm_size",
-        "eval_interval",
-        "checkpoint_interval",
-        "max_restarts",
-        "solved_return",
-    ):
+    for key in [name.replace("-", "_") for name, *_ in PRESET_FLAGS] + ["solved_return"]:
         if getattr(args, key) is not None:
             values[key] = getattr(args, key)
     if args.num_global_steps is not None:

@@ -82,6 +82,20 @@ def child_setup(seed: int, name: str, trainer_pid: int) -> None:
     os.environ["OMP_NUM_THREADS"] = "1"
     torch.set_num_threads(1)
     torch.manual_seed(seed)
+    keep_freed_memory()
+
+
+def keep_freed_memory() -> None:
+    """Let glibc's malloc reuse freed blocks instead of returning them to the kernel.
+
+    By default every block over 128 KB (each activation of the learner's batched
+    convolution, ~11 MB) is a fresh ``mmap``: thousands of page faults and zeroed pages
+    per update, about 8 % of a learner's time. Serving them from the heap and never
+    trimming it costs only the peak memory of one update, which a process keeps anyway.
+    """
+    if libc := _libc():
+        libc.mallopt(-3, 32 * 1024 * 1024)  # M_MMAP_THRESHOLD: glibc's maximum
+        libc.mallopt(-1, 1 << 30)  # M_TRIM_THRESHOLD
 
 
 def _libc():

@@ -26,8 +26,13 @@ sys.path.insert(0, str(ROOT))
 
 
 def _raw_worker(env_id: str, warmup: float, seconds: float, seed: int, out) -> None:
+    import torch
+
+    from mario_a3c.shared import keep_freed_memory
     from wrappers import make_env
 
+    torch.set_num_threads(1)
+    keep_freed_memory()  # the same process set-up as a training worker's
     env = make_env(env_id)
     env.action_space.seed(seed)
     env.reset(seed=seed)
