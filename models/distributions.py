@@ -14,34 +14,50 @@ import math
 
 import numpy as np
 import torch
-from torch.distributions import Categorical, Normal
+from torch.distributions import Normal
 
 
 class Policy:
-    """A batch of action distributions with the three verbs the learner needs."""
+    """A batch of action distributions with the verbs the worker and learner need.
+
+    Discrete sampling is the Gumbel-max trick, ``argmax(logits + G)`` with standard Gumbel
+    noise ``G = -log(-log U)``: an exact sample of ``softmax(logits)`` in a few elementwise
+    ops, where ``Categorical`` normalises the logits and calls ``multinomial`` (three times
+    the cost per step on a CPU, which a vector-state worker pays at every step).
+    """
 
     def __init__(self, params: torch.Tensor | tuple[torch.Tensor, torch.Tensor]):
-        if isinstance(params, tuple):
+        self.continuous = isinstance(params, tuple)
+        if self.continuous:
             mean, log_std = params
             self.dist = Normal(mean, log_std.exp().expand_as(mean), validate_args=False)
-            self.continuous = True
         else:
-            self.dist = Categorical(logits=params, validate_args=False)
-            self.continuous = False
+            self.logits = params
 
     def sample(self) -> torch.Tensor:
-        return self.dist.sample()
+        if self.continuous:
+            return self.dist.sample()
+        gumbel = torch.rand_like(self.logits).log_().neg_().log_().neg_()
+        return (self.logits + gumbel).argmax(-1)
 
     def greedy(self) -> torch.Tensor:
-        return self.dist.mean if self.continuous else self.dist.probs.argmax(-1)
+        return self.dist.mean if self.continuous else self.logits.argmax(-1)
+
+    def _log_softmax(self) -> torch.Tensor:
+        if not hasattr(self, "_logp"):
+            self._logp = self.logits.log_softmax(-1)
+        return self._logp
 
     def log_prob(self, actions: torch.Tensor) -> torch.Tensor:
-        lp = self.dist.log_prob(actions)
-        return lp.sum(-1) if self.continuous else lp
+        if self.continuous:
+            return self.dist.log_prob(actions).sum(-1)
+        return self._log_softmax().gather(-1, actions.unsqueeze(-1)).squeeze(-1)
 
     def entropy(self) -> torch.Tensor:
-        ent = self.dist.entropy()
-        return ent.sum(-1) if self.continuous else ent
+        if self.continuous:
+            return self.dist.entropy().sum(-1)
+        logp = self._log_softmax()
+        return -(logp.exp() * logp).sum(-1)
 
 
 def to_env(actions: torch.Tensor, low: np.ndarray | None, high: np.ndarray | None) -> np.ndarray:

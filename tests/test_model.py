@@ -12,9 +12,23 @@ def test_shapes_and_near_uniform_initial_policy():
     obs = torch.randint(0, 255, (3, 4, 84, 84), dtype=torch.uint8)
     params, value, state = model(obs, model.initial_state(3))
     assert params.shape == (3, 5) and value.shape == (3,) and state[0].shape == (3, 512)
-    probs = Policy(params).dist.probs
+    probs = params.softmax(-1)
     assert torch.allclose(probs, torch.full_like(probs, 0.2), atol=0.02)
     assert model.encoder.out_dim == 32 * 6 * 6
+
+
+def test_discrete_policy_matches_categorical_and_samples_its_probabilities():
+    torch.manual_seed(0)
+    logits = torch.tensor([[2.0, 0.5, -1.0, 0.0, 1.0], [0.0, 0.0, 0.0, 0.0, 9.0]])
+    policy, ref = Policy(logits), torch.distributions.Categorical(logits=logits)
+    actions = torch.tensor([0, 4])
+    assert torch.allclose(policy.log_prob(actions), ref.log_prob(actions), atol=1e-6)
+    assert torch.allclose(policy.entropy(), ref.entropy(), atol=1e-6)
+    assert policy.greedy().tolist() == [0, 4]
+    # Gumbel-max sampling: 20,000 draws per row land on each action with its probability.
+    draws = Policy(logits.repeat_interleave(20_000, 0)).sample().view(2, 20_000)
+    freq = torch.stack([torch.bincount(row, minlength=5) for row in draws]).float() / 20_000
+    assert (freq - ref.probs).abs().max() < 0.01
 
 
 def test_forward_sequence_reproduces_stepwise_forward_with_resets():
