@@ -196,7 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
     for name, alias, kind, help_ in PRESET_FLAGS:
         names = [f"--{name}"] + ([alias] if alias else [])
         default = getattr(d, name.replace("-", "_"))
-        p.add_argument(*names, type=kind, default=None, help=f"{help_} (default: {default} for Mario, else the env's preset)")
+        p.add_argument(
+            *names, type=kind, default=None, help=f"{help_} (default: {default} for Mario, else the env's preset)"
+        )
     p.add_argument("--max-seconds", type=float, default=None, help="also stop after this much wall time")
     p.add_argument("--stop-when-solved", action="store_true", help="stop once solved (benchmarks use this)")
     p.add_argument(
