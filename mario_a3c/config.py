@@ -73,6 +73,12 @@ class Config:
     """Base seed; worker i uses seed + i."""
     device: str = "cpu"
     """cuda: learners re-forward and backpropagate on the GPU, the tester plays there; acting stays on the CPU."""
+    backend: str = "mp"
+    """mp: workers share the model in shared memory; ray: Ray actors and a parameter server."""
+    ray_address: str | None = None
+    """--backend ray: a running cluster to join (host:port or auto); None starts a local Ray instance."""
+    max_staleness: int = 16
+    """--backend ray: gradients computed from weights more than this many versions old are dropped."""
     resume: str | None = None
     """Continue a run: its directory, a checkpoint, or '' for the newest run of this env."""
     from_stage: str | None = None
@@ -222,6 +228,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="continue a run (newest of this env, or a run dir / checkpoint path)",
     )
     p.add_argument("--from-stage", default=None, help="initial weights from another stage: W-S or a path")
+    p.add_argument(
+        "--backend",
+        default=d.backend,
+        choices=["mp", "ray"],
+        help="mp: processes sharing memory on this machine; ray: Ray actors and a parameter server",
+    )
+    p.add_argument("--ray-address", default=None, help="with --backend ray: join this cluster (host:port or auto)")
+    p.add_argument(
+        "--max-staleness", type=int, default=d.max_staleness, help="with --backend ray: drop older gradients"
+    )
     return p
 
 
@@ -247,6 +263,9 @@ def config_from_args(argv: list[str] | None = None) -> Config:
         device=args.device,
         resume=args.resume,
         from_stage=args.from_stage,
+        backend=args.backend,
+        ray_address=args.ray_address,
+        max_staleness=args.max_staleness,
         max_seconds=args.max_seconds,
         stop_when_solved=args.stop_when_solved,
         **values,
@@ -274,6 +293,10 @@ def validate(cfg: Config) -> None:
     ]:
         if not value > 0:
             raise UserError(f"{flag} {value}: must be positive")
+    if cfg.max_staleness < 0:
+        raise UserError(f"--max-staleness {cfg.max_staleness}: must be 0 or more")
+    if cfg.ray_address is not None and cfg.backend != "ray":
+        raise UserError("--ray-address joins a Ray cluster: add --backend ray")
     if not (0 < cfg.gamma <= 1 and 0 <= cfg.gae_lambda <= 1):
         raise UserError(f"--gamma {cfg.gamma} / --gae-lambda {cfg.gae_lambda}: must lie in (0, 1] / [0, 1]")
     if cfg.device == "cuda":

@@ -53,6 +53,8 @@ class Monitor:
         self.skipped = int(s.get("skipped_updates", 0))
         self.recent = deque(maxlen=100)  # (return, flag) of the last 100 training episodes
         self.last_eval: dict | None = None
+        self.lags: deque = deque(maxlen=100_000)  # --backend ray: staleness of recent gradients
+        self.dropped = int(s.get("dropped_gradients", 0))
         self._losses: list = []
         self._fps_mark = (time.time(), start_frames)
         self.fps = 0.0
@@ -108,6 +110,15 @@ class Monitor:
         self._row("eval", ep, frames)
         if mario and ep["flag"] and self.solved_at is None:
             self.solved_at = {"frames": frames, "seconds": round(self.seconds, 1)}
+
+    def staleness(self, lags: list[int], dropped: int) -> None:
+        """--backend ray: how many versions behind the server each gradient was; drops past the bound."""
+        self.lags.extend(lags)
+        self.dropped += dropped
+        self.tb.add_histogram("ray/staleness", np.asarray(lags), self.frames)
+        self.tb.add_scalar("ray/staleness_mean", float(np.mean(lags)), self.frames)
+        self.tb.add_scalar("ray/staleness_max", max(lags), self.frames)
+        self.tb.add_scalar("ray/dropped_gradients", self.dropped, self.frames)
 
     def _row(self, kind: str, ep: dict, frames: int | None = None) -> None:
         self._csv.writerow(
@@ -180,6 +191,7 @@ class Monitor:
             "solved_at": self.solved_at,
             "first_train_flag": self.first_flag,
             "skipped_updates": self.skipped,
+            "dropped_gradients": self.dropped,
         }
 
     def summary(self, config: dict, stopped_by: str) -> dict:
@@ -197,6 +209,8 @@ class Monitor:
             "first_train_flag": self.first_flag,
             "skipped_updates": self.skipped,
             "stopped_by": stopped_by,
+            "dropped_gradients": self.dropped,
+            "staleness": _staleness(self.lags),
             "last_100_mean_return": self.mean_return if self.recent else None,
             "fps_timeline": self.timeline,
             "config": config,
@@ -212,3 +226,15 @@ class Monitor:
 def _clock(seconds: float) -> str:
     s = int(seconds)
     return f"{s // 3600:d}:{s // 60 % 60:02d}:{s % 60:02d}"
+
+
+def _staleness(lags: deque) -> dict | None:
+    """Mean, max and counts by lag of the gradients a Ray run received (None for --backend mp)."""
+    if not lags:
+        return None
+    values, counts = np.unique(np.asarray(lags), return_counts=True)
+    return {
+        "mean": round(float(np.mean(lags)), 3),
+        "max": int(values[-1]),
+        "counts": {int(v): int(c) for v, c in zip(values, counts, strict=True)},
+    }

@@ -69,7 +69,7 @@ class Shared:
     best_eval: Any  # ctx.RawValue('d'): best greedy evaluation return so far (written by the tester only)
     stop: StopFlag  # set to end every loop
     queue: Any = None  # this child's own mp.Queue to the trainer (updates, episodes, evals, errors)
-    trainer_pid: int = 0  # the supervising process; children exit if it is gone
+    trainer_pid: int = 0  # the supervising process; children exit if it is gone (0: not our child, Ray)
 
 
 def child_setup(seed: int, name: str, trainer_pid: int) -> None:
@@ -77,7 +77,7 @@ def child_setup(seed: int, name: str, trainer_pid: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _prctl()
     _prctl_name(name)
-    if os.getppid() != trainer_pid:  # the trainer died before we could ask to die with it
+    if trainer_pid and os.getppid() != trainer_pid:  # the trainer died before we could ask to die with it
         os._exit(1)
     os.environ["OMP_NUM_THREADS"] = "1"
     torch.set_num_threads(1)

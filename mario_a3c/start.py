@@ -45,6 +45,9 @@ def _resume(cfg: Config) -> Start:
         max_frames=cfg.max_frames,
         num_processes=cfg.num_processes,
         device=cfg.device,
+        backend=cfg.backend,
+        ray_address=cfg.ray_address,
+        max_staleness=cfg.max_staleness,
         resume=cfg.resume,
         max_seconds=cfg.max_seconds,
     )

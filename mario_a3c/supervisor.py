@@ -111,3 +111,6 @@ class Supervisor:
             if proc.is_alive():
                 proc.kill()
                 proc.join(1.0)
+
+    def close(self) -> None:
+        """Nothing outlives ``shutdown`` here (Ray's supervisor has a server to release)."""

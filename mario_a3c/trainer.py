@@ -8,6 +8,7 @@ stops everyone, saves ``last.pt`` and writes ``summary.json`` and ``curve.png``.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import os
@@ -42,13 +43,23 @@ def train(cfg: Config) -> int:
     env.close()
     if start.sig is not None and start.sig != sig:
         raise UserError(f"{start.source} was trained on {start.sig} but {cfg.env_id} gives {sig}")
-    run_dir = start.run_dir or new_run_dir(cfg.save_dir, cfg.slug)
-    lock = RunLock(run_dir)
-    lock.acquire()
-    try:
-        return _run(cfg, sig, threshold, start, run_dir)
-    finally:
-        lock.release()
+    with _backend_session(cfg):
+        run_dir = start.run_dir or new_run_dir(cfg.save_dir, cfg.slug)
+        lock = RunLock(run_dir)
+        lock.acquire()
+        try:
+            return _run(cfg, sig, threshold, start, run_dir)
+        finally:
+            lock.release()
+
+
+def _backend_session(cfg: Config):
+    """Ray needs a connection for the whole run; shared memory needs nothing."""
+    if cfg.backend != "ray":
+        return contextlib.nullcontext()
+    from mario_a3c.ray_backend import ray_session
+
+    return ray_session(cfg)
 
 
 def solved_threshold(cfg: Config, env) -> float | None:
@@ -62,23 +73,16 @@ def solved_threshold(cfg: Config, env) -> float | None:
 
 def _run(cfg: Config, sig: dict, threshold: float | None, start: Start, run_dir: Path) -> int:
     write_json(run_dir / "config.json", dataclasses.asdict(cfg))
-    model = build_model(sig, cfg.lstm_size)
-    if start.model is not None:
-        model.load_state_dict(start.model)
-    model.share_memory()
-    optimizer = SharedAdam(model.parameters(), lr=cfg.lr).share_memory()
-    if start.optimizer is not None:
-        optimizer.load_state_dict(start.optimizer)
-    ctx = mp.get_context("spawn")
     best = start.monitor.get("best_eval_return")
-    shared = Shared(
-        model,
-        optimizer,
-        FrameCounter(ctx, cfg.workers, start.frames),
-        ctx.RawValue("d", -math.inf if best is None else best),
-        StopFlag(ctx),
-        trainer_pid=os.getpid(),
-    )
+    best = -math.inf if best is None else best
+    if cfg.backend == "ray":
+        from mario_a3c.ray_backend import RaySupervisor
+
+        supervisor = RaySupervisor(cfg, sig, start, run_dir, start.model, start.optimizer, best)
+        shared = supervisor.shared
+    else:
+        shared = _shared_memory(cfg, sig, start, best)
+        supervisor = Supervisor(mp.get_context("spawn"), cfg, sig, shared, run_dir)
     tb_dir = Path(cfg.log_dir) / run_dir.name / "tb" if Path(cfg.log_dir) != Path(cfg.save_dir) else run_dir / "tb"
     monitor = Monitor(run_dir, tb_dir, cfg.env_id, start.frames, start.seconds, threshold, start.monitor)
     print(f"run directory: {run_dir}  (TensorBoard: tensorboard --logdir {tb_dir})", flush=True)
@@ -89,7 +93,6 @@ def _run(cfg: Config, sig: dict, threshold: float | None, start: Start, run_dir:
         shared.stop.set()
 
     old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    supervisor = Supervisor(ctx, cfg, sig, shared, run_dir)
     code, last_save, began = 0, time.time(), time.time()
     try:
         supervisor.start_all()
@@ -120,6 +123,7 @@ def _run(cfg: Config, sig: dict, threshold: float | None, start: Start, run_dir:
         write_json(run_dir / "summary.json", summary)
         monitor.close()
         plot_run(run_dir, threshold, atari=cfg.env_id.startswith("ALE/"))
+        supervisor.close()
         for s, handler in old.items():
             signal.signal(s, handler)
     print(
@@ -132,6 +136,26 @@ def _run(cfg: Config, sig: dict, threshold: float | None, start: Start, run_dir:
     return code
 
 
+def _shared_memory(cfg: Config, sig: dict, start: Start, best: float) -> Shared:
+    """The global model, shared Adam, frame counter and flags in shared memory (--backend mp)."""
+    model = build_model(sig, cfg.lstm_size)
+    if start.model is not None:
+        model.load_state_dict(start.model)
+    model.share_memory()
+    optimizer = SharedAdam(model.parameters(), lr=cfg.lr).share_memory()
+    if start.optimizer is not None:
+        optimizer.load_state_dict(start.optimizer)
+    ctx = mp.get_context("spawn")
+    return Shared(
+        model,
+        optimizer,
+        FrameCounter(ctx, cfg.workers, start.frames),
+        ctx.RawValue("d", best),
+        StopFlag(ctx),
+        trainer_pid=os.getpid(),
+    )
+
+
 def _drain(monitor: Monitor, supervisor: Supervisor, cfg: Config, timeout: float) -> None:
     """Hand every queued child message to the monitor (waiting up to ``timeout`` for one)."""
     mario = is_mario(cfg.env_id)
@@ -142,6 +166,8 @@ def _drain(monitor: Monitor, supervisor: Supervisor, cfg: Config, timeout: float
         elif kind == "eval":
             frames, ep, video, _secs = msg[1:]
             monitor.evaluation(frames, ep, video, mario)
+        elif kind == "staleness":
+            monitor.staleness(*msg[1:])
         elif kind == "error":
             supervisor.record_error(msg[1], msg[2], msg[3])
 

@@ -1,6 +1,7 @@
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -38,3 +39,61 @@ def mario_run(tmp_path_factory):
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return out / "mario_1_1", proc
+
+
+def start_training(save_dir: Path, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "train.py",
+            "--num-processes",
+            "2",
+            "--save-dir",
+            str(save_dir),
+            "--log-dir",
+            str(save_dir),
+            *extra,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for(predicate, timeout: float = 90.0, what: str = "condition") -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def children(pid: int) -> dict[str, int]:
+    """comm name -> pid of a process's children (workers name themselves a3c-worker-N)."""
+    out = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            comm = (entry / "comm").read_text().strip()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            out[comm] = int(entry.name)
+    return out
+
+
+def gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True
+    return state in ("Z", "X")
+
+
+def trained_some(run_dir: Path) -> bool:
+    csv = run_dir / "progress.csv"
+    return csv.exists() and len(csv.read_text().splitlines()) >= 2

@@ -3,14 +3,11 @@
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 import torch
-from conftest import ROOT, run_cli
+from conftest import children, gone, run_cli, start_training, trained_some, wait_for
 
 from mario_a3c.checkpoint import load_checkpoint
 from mario_a3c.errors import UserError
@@ -18,64 +15,6 @@ from mario_a3c.shared_adam import SharedAdam
 from mario_a3c.worker import apply_gradients
 
 pytestmark = pytest.mark.slow
-
-
-def start_training(save_dir: Path, *extra: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "train.py",
-            "--num-processes",
-            "2",
-            "--save-dir",
-            str(save_dir),
-            "--log-dir",
-            str(save_dir),
-            *extra,
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def wait_for(predicate, timeout: float = 90.0, what: str = "condition") -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def children(pid: int) -> dict[str, int]:
-    """comm name -> pid of a process's children (workers name themselves a3c-worker-N)."""
-    out = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            comm = (entry / "comm").read_text().strip()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            out[comm] = int(entry.name)
-    return out
-
-
-def gone(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return True
-    return state in ("Z", "X")
-
-
-def trained_some(run_dir: Path) -> bool:
-    csv = run_dir / "progress.csv"
-    return csv.exists() and len(csv.read_text().splitlines()) >= 2
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
