@@ -2,6 +2,7 @@
 
     python scripts/benchmark.py                     # N = cores, 60 s each after 20 s warm-up
     python scripts/benchmark.py --seconds 30 --json bench.json
+    python scripts/benchmark.py --ray                # also training with --backend ray
 
 (a) raw: N processes step the factory's Mario env (same wrappers) with random actions;
 (b) train: a real ``train.py`` run with N workers (tester included) for the same time;
@@ -62,7 +63,7 @@ def raw_fps(env_id: str, n: int, warmup: float, seconds: float) -> float:
     return total
 
 
-def train_fps(world: int, stage: int, n: int, warmup: float, seconds: float) -> float:
+def train_fps(world: int, stage: int, n: int, warmup: float, seconds: float, backend: str = "mp") -> float:
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [
             sys.executable,
@@ -81,6 +82,8 @@ def train_fps(world: int, stage: int, n: int, warmup: float, seconds: float) -> 
             tmp,
             "--max-frames",
             str(10**9),
+            "--backend",
+            backend,
         ]
         subprocess.run(cmd, check=True, capture_output=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
         summary = json.loads(next(Path(tmp).glob("*/summary.json")).read_text())
@@ -97,6 +100,7 @@ def main() -> None:
     p.add_argument("--warmup", type=float, default=20.0)
     p.add_argument("--world", type=int, default=1)
     p.add_argument("--stage", type=int, default=1)
+    p.add_argument("--ray", action="store_true", help="also train with --backend ray (N processes)")
     p.add_argument("--json", default=None)
     args = p.parse_args()
     env_id = f"SuperMarioBros-{args.world}-{args.stage}-v0"
@@ -108,10 +112,15 @@ def main() -> None:
     res["train_fps_1"] = train_fps(args.world, args.stage, 1, args.warmup, args.seconds) if n != 1 else res["train_fps"]
     res["ratio"] = res["train_fps"] / res["raw_fps"]
     res["ratio_1"] = res["train_fps_1"] / res["raw_fps_1"]
+    if args.ray:
+        res["train_fps_ray"] = train_fps(args.world, args.stage, n, args.warmup, args.seconds, backend="ray")
+        res["ratio_ray"] = res["train_fps_ray"] / res["raw_fps"]
     print("| processes | raw frames/s | training frames/s | ratio |\n|---|---|---|---|")
     print(f"| {n} | {res['raw_fps']:,.0f} | {res['train_fps']:,.0f} | {res['ratio']:.2f} |")
     if n != 1:
         print(f"| 1 | {res['raw_fps_1']:,.0f} | {res['train_fps_1']:,.0f} | {res['ratio_1']:.2f} |")
+    if args.ray:
+        print(f"| {n}, --backend ray | {res['raw_fps']:,.0f} | {res['train_fps_ray']:,.0f} | {res['ratio_ray']:.2f} |")
     if args.json:
         Path(args.json).write_text(json.dumps(res, indent=2) + "\n")
 
