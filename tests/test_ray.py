@@ -36,7 +36,16 @@ def processes(prefix: str) -> dict[int, str]:
 
 
 def worker_pid(rank: int) -> int | None:
-    return next((pid for pid, comm in processes("a3c-worker-").items() if comm == f"a3c-worker-{rank}"), None)
+    """The pid of the Ray actor running worker ``rank`` (a child of a raylet, not of a trainer)."""
+    for pid, comm in processes("a3c-worker-").items():
+        try:
+            parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            parent_comm = Path(f"/proc/{parent}/comm").read_text().strip()
+        except OSError:
+            continue
+        if comm == f"a3c-worker-{rank}" and parent_comm == "raylet":
+            return pid
+    return None
 
 
 def ray_daemons() -> dict[int, str]:
