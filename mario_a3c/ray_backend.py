@@ -25,7 +25,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import ray
 import torch
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from mario_a3c.config import Config, config_from_dict
 from mario_a3c.errors import UserError
@@ -130,8 +132,6 @@ class RemoteShared:
     @property
     def model(self) -> torch.nn.Module:
         """The server's current weights (one pull), in a local copy of the model."""
-        import ray
-
         self._version, weights, stopped = ray.get(self.server.pull.remote())
         self.stop.local |= stopped
         with torch.no_grad():
@@ -153,8 +153,6 @@ class _Stop:
 
     def wait(self, timeout: float) -> bool:
         """Poll the server's stop flag every 0.5 s for up to ``timeout`` seconds (the tester's sleep)."""
-        import ray
-
         deadline = time.monotonic() + timeout
         while not self.local and time.monotonic() < deadline:
             self.local |= ray.get(self.server.frames_and_stop.remote())[1]
@@ -168,8 +166,6 @@ class _Frames:
 
     def add(self, _rank: int, frames: int) -> int:
         """Push the pending gradient (if any) with this rollout's frames; the run's total frames."""
-        import ray
-
         s = self.shared
         total, stopped = ray.get(s.server.push.remote(s._version, s._grads, frames))
         s._grads = None
@@ -178,8 +174,6 @@ class _Frames:
 
     @property
     def value(self) -> int:
-        import ray
-
         return ray.get(self.shared.server.frames_and_stop.remote())[0]
 
 
@@ -192,8 +186,6 @@ class _Optimizer:
         self.shared._grads = [None if g is None else g.detach().cpu().numpy() for g in grads]
 
     def state_dict(self) -> dict:
-        import ray
-
         return ray.get(self.shared.server.optimizer_state.remote())
 
 
@@ -211,8 +203,6 @@ class _BestEval:
 
     @property
     def value(self) -> float:
-        import ray
-
         return ray.get(self.server.get_best_eval.remote())
 
     @value.setter
@@ -245,8 +235,6 @@ class Child:
 def ray_session(cfg: Config) -> Iterator[None]:
     """Connected to Ray for the run: a bad ``--ray-address`` fails here, before anything is
     written; at the end a local instance is stopped (a joined cluster keeps running)."""
-    import ray
-
     connect(cfg)
     try:
         yield
@@ -256,8 +244,6 @@ def ray_session(cfg: Config) -> Iterator[None]:
 
 def connect(cfg: Config) -> None:
     """Join ``--ray-address`` or start a local Ray instance."""
-    import ray
-
     env = {"env_vars": {"PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}}
     if cfg.ray_address is None:
         # Ray runs its workers at nice 15 by default; these are the run's main work, so give
@@ -282,9 +268,6 @@ class RaySupervisor:
     """``supervisor.Supervisor``'s interface for Ray actors: start, watch, restart, stop."""
 
     def __init__(self, cfg: Config, sig: dict, start, run_dir: Path, model: dict, optimizer: dict, best: float):
-        import ray
-        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
-
         self.cfg = cfg
         here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
         cfg_dict = dataclasses.asdict(cfg)
@@ -319,8 +302,6 @@ class RaySupervisor:
             self._launch(name)
 
     def messages(self, timeout: float) -> Iterator[tuple]:
-        import ray
-
         msgs, stopped = ray.get(self.server.drain.remote())
         self.shared.stop.local |= stopped  # a worker reached the frame budget
         if not msgs:
@@ -332,8 +313,6 @@ class RaySupervisor:
 
     def check(self) -> None:
         """Relaunch a loop whose actor died (once Ray has restarted it) or raised; RunFailed past the budget."""
-        import ray
-
         if self.shared.stop.is_set():
             return
         for name, ping in list(self.restarting.items()):
@@ -369,8 +348,6 @@ class RaySupervisor:
 
     def shutdown(self, timeout: float) -> None:
         """Stop the loops (they see the server's stop flag), then kill the children."""
-        import ray
-
         self.shared.stop.set()
         ray.wait(list(self.tasks.values()), num_returns=len(self.tasks), timeout=timeout)
         for actor in self.actors.values():
@@ -378,6 +355,4 @@ class RaySupervisor:
 
     def close(self) -> None:
         """After the last checkpoint, the server goes too."""
-        import ray
-
         ray.kill(self.server, no_restart=True)
