@@ -143,3 +143,16 @@ def test_joins_a_running_head_and_ctrl_c_stops_only_this_run(tmp_path):
         assert set(head) <= set(ray_daemons())  # the cluster itself keeps running
     finally:
         subprocess.run([RAY, "stop", "--force"], capture_output=True, timeout=120, cwd=ROOT)
+
+
+@pytest.mark.slow
+def test_a2c_on_a_vector_env_runs_on_ray_and_learns(tmp_path):
+    proc = run_cli(
+        "train.py",
+        *("--env", "CartPole-v1", "--backend", "ray", "--algo", "a2c", "--max-frames", "30000"),
+        *("--save-dir", str(tmp_path), "--log-dir", str(tmp_path)),
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    summary = json.loads((tmp_path / "CartPole-v1" / "summary.json").read_text())
+    assert summary["frames"] >= 30000 and summary["config"]["backend"] == "ray"
+    assert summary["last_100_mean_return"] > 4 * 22.0  # random actions last 22 steps on average
