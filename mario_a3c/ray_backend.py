@@ -1,16 +1,9 @@
-"""--backend ray: the same worker loop and tester as Ray actors, around a parameter server.
+"""--backend ray: the worker loops and the tester as Ray actors, supervised like processes.
 
-Only the transport differs from the multiprocessing backend. There, the global model and
-the shared Adam live in shared memory; here a ``ParameterServer`` actor holds them, hands
-out the weights tagged with a version number and applies each gradient with the same
-``SharedAdam``. ``RemoteShared`` gives the worker and tester loops (``worker.train_worker``,
-``tester.test_worker``) the interface of ``shared.Shared`` over that server, so they run
-unchanged; ``RaySupervisor`` gives the trainer the interface of ``supervisor.Supervisor``.
-
-Per update a worker pulls the weights once (before its rollout) and pushes one gradient
-with its frame count (after it): one round trip each way. A gradient computed from
-weights more than ``--max-staleness`` versions old is dropped and counted; the lag of
-every gradient is logged (``ray/staleness_*`` in TensorBoard).
+Only the transport differs from the multiprocessing backend (``ray_server``: a parameter
+server instead of shared memory). ``Child`` runs one unchanged worker loop or the tester
+in an actor; ``RaySupervisor`` gives the trainer the interface of ``supervisor.Supervisor``
+(start, watch, restart, stop); ``ray_session`` connects to Ray for the run.
 """
 
 from __future__ import annotations
@@ -20,194 +13,18 @@ import dataclasses
 import os
 import socket
 import time
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import ray
-import torch
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from mario_a3c.config import Config, config_from_dict
 from mario_a3c.errors import UserError
-from mario_a3c.shared_adam import SharedAdam
+from mario_a3c.ray_server import ParameterServer, RemoteShared
 from mario_a3c.supervisor import RunFailed
-from models import build_model
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-class ParameterServer:
-    """The global model and its Adam (a Ray actor: one call at a time, no locks needed)."""
-
-    def __init__(self, cfg: dict, sig: dict, model: dict | None, optimizer: dict | None, frames: int, best: float):
-        torch.set_num_threads(1)
-        c = config_from_dict(cfg)
-        self.model = build_model(sig, c.lstm_size)
-        if model is not None:
-            self.model.load_state_dict(model)
-        self.params = list(self.model.parameters())
-        self.optimizer = SharedAdam(self.params, lr=c.lr)  # the same Adam, in one process
-        if optimizer is not None:
-            self.optimizer.load_state_dict(optimizer)
-        self.max_staleness = c.max_staleness
-        self.version, self.frames, self.best_eval, self.stopped = 0, frames, best, False
-        self.messages: list[tuple] = []
-        self.lags: list[int] = []  # staleness of the gradients received since the last drain
-        self.dropped = 0  # of those, how many were too stale to apply
-
-    def pull(self) -> tuple[int, list[np.ndarray], bool]:
-        """(version, weights, stopped): the weights a worker's next rollout will use."""
-        return self.version, [p.detach().numpy() for p in self.params], self.stopped
-
-    def push(self, version: int, grads: list[np.ndarray | None] | None, frames: int) -> tuple[int, bool]:
-        """Apply one gradient computed from weights ``version``; count the rollout's frames.
-
-        ``grads`` None is an update the worker skipped (non-finite): frames only.
-        Returns (total frames, stopped).
-        """
-        if grads is not None:
-            lag = self.version - version
-            self.lags.append(lag)
-            if lag > self.max_staleness:
-                self.dropped += 1
-            else:
-                self.optimizer.step([None if g is None else _tensor(g) for g in grads])
-                self.version += 1
-        self.frames += frames
-        return self.frames, self.stopped
-
-    def post(self, message: tuple) -> None:
-        self.messages.append(message)
-
-    def drain(self) -> tuple[list[tuple], bool]:
-        """(messages since the last drain, then ``("staleness", lags, dropped)`` for the
-        gradients since then; whether the run was stopped)."""
-        out, self.messages = self.messages, []
-        if self.lags:
-            out.append(("staleness", self.lags, self.dropped))
-            self.lags, self.dropped = [], 0
-        return out, self.stopped
-
-    def frames_and_stop(self) -> tuple[int, bool]:
-        return self.frames, self.stopped
-
-    def stop(self) -> None:
-        self.stopped = True
-
-    def get_best_eval(self) -> float:
-        return self.best_eval
-
-    def set_best_eval(self, value: float) -> None:
-        self.best_eval = value
-
-    def optimizer_state(self) -> dict:
-        return self.optimizer.state_dict()
-
-
-def _tensor(array: np.ndarray) -> torch.Tensor:
-    """A tensor over a numpy array without a copy. Arrays that come out of Ray's object store
-    are read-only; they are only ever read here, so torch's warning about that is silenced."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        return torch.from_numpy(array)
-
-
-class RemoteShared:
-    """``shared.Shared``'s interface over a parameter server, for code in a Ray actor or the driver."""
-
-    def __init__(self, server, sig: dict, lstm_size: int):
-        self.server = server
-        self._mirror = build_model(sig, lstm_size)
-        self._version = 0
-        self._grads: list[np.ndarray | None] | None = None
-        self.stop = _Stop(server)
-        self.frames = _Frames(self)
-        self.optimizer = _Optimizer(self)
-        self.queue = _Queue(server)
-        self.best_eval = _BestEval(server)
-        self.trainer_pid = 0  # Ray owns these processes; they are not the trainer's children
-
-    @property
-    def model(self) -> torch.nn.Module:
-        """The server's current weights (one pull), in a local copy of the model."""
-        self._version, weights, stopped = ray.get(self.server.pull.remote())
-        self.stop.local |= stopped
-        with torch.no_grad():
-            for p, w in zip(self._mirror.parameters(), weights, strict=True):
-                p.copy_(_tensor(w))
-        return self._mirror
-
-
-class _Stop:
-    def __init__(self, server):
-        self.server, self.local = server, False
-
-    def set(self) -> None:
-        self.local = True
-        self.server.stop.remote()
-
-    def is_set(self) -> bool:
-        return self.local
-
-    def wait(self, timeout: float) -> bool:
-        """Poll the server's stop flag every 0.5 s for up to ``timeout`` seconds (the tester's sleep)."""
-        deadline = time.monotonic() + timeout
-        while not self.local and time.monotonic() < deadline:
-            self.local |= ray.get(self.server.frames_and_stop.remote())[1]
-            time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
-        return self.local
-
-
-class _Frames:
-    def __init__(self, shared: RemoteShared):
-        self.shared = shared
-
-    def add(self, _rank: int, frames: int) -> int:
-        """Push the pending gradient (if any) with this rollout's frames; the run's total frames."""
-        s = self.shared
-        total, stopped = ray.get(s.server.push.remote(s._version, s._grads, frames))
-        s._grads = None
-        s.stop.local |= stopped
-        return total
-
-    @property
-    def value(self) -> int:
-        return ray.get(self.shared.server.frames_and_stop.remote())[0]
-
-
-class _Optimizer:
-    def __init__(self, shared: RemoteShared):
-        self.shared = shared
-
-    def step(self, grads: list[torch.Tensor | None]) -> None:
-        """Keep the gradient; ``frames.add`` sends it with the rollout's frames in one call."""
-        self.shared._grads = [None if g is None else g.detach().cpu().numpy() for g in grads]
-
-    def state_dict(self) -> dict:
-        return ray.get(self.shared.server.optimizer_state.remote())
-
-
-class _Queue:
-    def __init__(self, server):
-        self.server = server
-
-    def put(self, message: tuple) -> None:
-        self.server.post.remote(message)
-
-
-class _BestEval:
-    def __init__(self, server):
-        self.server = server
-
-    @property
-    def value(self) -> float:
-        return ray.get(self.server.get_best_eval.remote())
-
-    @value.setter
-    def value(self, v: float) -> None:
-        self.server.set_best_eval.remote(v)
 
 
 class Child:

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from mario_a3c.config import Config  # noqa: E402
-from mario_a3c.ray_backend import ParameterServer  # noqa: E402
+from mario_a3c.ray_server import ParameterServer  # noqa: E402
 
 MARIO_SIG = {"obs_shape": [4, 84, 84], "obs_dtype": "uint8", "action_kind": "discrete", "n_actions": 5}
 

@@ -16,7 +16,7 @@ from conftest import ROOT, gone, run_cli, start_training, trained_some, wait_for
 
 from mario_a3c.checkpoint import load_checkpoint
 from mario_a3c.config import Config
-from mario_a3c.ray_backend import ParameterServer
+from mario_a3c.ray_server import ParameterServer
 from mario_a3c.video import count_frames
 
 RAY = str(Path(sys.executable).parent / "ray")
