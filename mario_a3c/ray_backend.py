@@ -22,7 +22,10 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 from mario_a3c.config import Config, config_from_dict
 from mario_a3c.errors import UserError
 from mario_a3c.ray_server import ParameterServer, RemoteShared
+from mario_a3c.start import Start
 from mario_a3c.supervisor import RunFailed
+from mario_a3c.tester import test_worker
+from mario_a3c.worker import train_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,13 +41,9 @@ class Child:
         return True
 
     def work(self, rank: int) -> None:
-        from mario_a3c.worker import train_worker
-
         train_worker(rank, self.cfg, self.sig, RemoteShared(self.server, self.sig, self.cfg.lstm_size))
 
     def test(self) -> None:
-        from mario_a3c.tester import test_worker
-
         test_worker(self.cfg, self.sig, RemoteShared(self.server, self.sig, self.cfg.lstm_size), self.run_dir)
 
 
@@ -84,14 +83,14 @@ def connect(cfg: Config) -> None:
 class RaySupervisor:
     """``supervisor.Supervisor``'s interface for Ray actors: start, watch, restart, stop."""
 
-    def __init__(self, cfg: Config, sig: dict, start, run_dir: Path, model: dict, optimizer: dict, best: float):
+    def __init__(self, cfg: Config, sig: dict, start: Start, run_dir: Path, best: float):
         self.cfg = cfg
         here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
         cfg_dict = dataclasses.asdict(cfg)
         self.server = (
             ray.remote(ParameterServer)
             .options(num_cpus=0, scheduling_strategy=here)
-            .remote(cfg_dict, sig, model, optimizer, start.frames, best)
+            .remote(cfg_dict, sig, start.model, start.optimizer, start.frames, best)
         )
         self.shared = RemoteShared(self.server, sig, cfg.lstm_size)
         child = ray.remote(Child)

@@ -78,7 +78,7 @@ def _run(cfg: Config, sig: dict, threshold: float | None, start: Start, run_dir:
     if cfg.backend == "ray":
         from mario_a3c.ray_backend import RaySupervisor
 
-        supervisor = RaySupervisor(cfg, sig, start, run_dir, start.model, start.optimizer, best)
+        supervisor = RaySupervisor(cfg, sig, start, run_dir, best)
         shared = supervisor.shared
     else:
         shared = _shared_memory(cfg, sig, start, best)

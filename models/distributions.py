@@ -10,6 +10,7 @@ the environment sees, never the probability the loss uses.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -43,20 +44,20 @@ class Policy:
     def greedy(self) -> torch.Tensor:
         return self.dist.mean if self.continuous else self.logits.argmax(-1)
 
+    @functools.cached_property
     def _log_softmax(self) -> torch.Tensor:
-        if not hasattr(self, "_logp"):
-            self._logp = self.logits.log_softmax(-1)
-        return self._logp
+        """Normalised log-probabilities, formed only when the learner asks (acting never does)."""
+        return self.logits.log_softmax(-1)
 
     def log_prob(self, actions: torch.Tensor) -> torch.Tensor:
         if self.continuous:
             return self.dist.log_prob(actions).sum(-1)
-        return self._log_softmax().gather(-1, actions.unsqueeze(-1)).squeeze(-1)
+        return self._log_softmax.gather(-1, actions.unsqueeze(-1)).squeeze(-1)
 
     def entropy(self) -> torch.Tensor:
         if self.continuous:
             return self.dist.entropy().sum(-1)
-        logp = self._log_softmax()
+        logp = self._log_softmax
         return -(logp.exp() * logp).sum(-1)
 
 
