@@ -42,6 +42,8 @@ class Config:
     """Rewards are multiplied by this for training only (episode returns are logged unscaled)."""
     value_coef: float = 0.5
     """Weight of the value loss."""
+    normalize_advantages: bool = False
+    """Scale each update's advantages to mean 0, std 1 (over its T*B steps) before the policy loss."""
     max_grad_norm: float = 40.0
     """Gradient norm clip."""
     num_local_steps: int = 50
@@ -138,6 +140,16 @@ def preset_for(env_id: str, algo: str = "a3c") -> dict:
     return dict(PRESETS.get(env_id, VECTOR), **PRESETS.get(f"{env_id} {algo}", {}))
 
 
+def on_off(text: str) -> bool:
+    """A boolean flag's value: on/off, true/false, yes/no or 1/0."""
+    value = text.strip().lower()
+    if value in ("on", "true", "yes", "1"):
+        return True
+    if value in ("off", "false", "no", "0"):
+        return False
+    raise argparse.ArgumentTypeError(f"{text!r}: say on or off")
+
+
 # Flags whose default comes from the env's preset row: (flag, predecessor's alias, type, help).
 PRESET_FLAGS = [
     ("lr", None, float, "learning rate"),
@@ -146,6 +158,7 @@ PRESET_FLAGS = [
     ("entropy-coef", "--beta", float, "entropy coefficient"),
     ("value-coef", None, float, "value loss coefficient"),
     ("reward-scale", None, float, "training reward multiplier"),
+    ("normalize-advantages", None, on_off, "advantages to mean 0, std 1 per update (on/off)"),
     ("max-grad-norm", None, float, "gradient norm clip"),
     ("num-local-steps", "--num_local_steps", int, "rollout length"),
     ("max-frames", None, int, "emulator frames to train for"),

@@ -48,7 +48,15 @@ class LossStats:
     entropy: float
 
 
-def actor_critic_loss(model, rollout, gamma: float, lam: float, value_coef: float, entropy_coef: float):
+def actor_critic_loss(
+    model,
+    rollout,
+    gamma: float,
+    lam: float,
+    value_coef: float,
+    entropy_coef: float,
+    normalize_advantages: bool = False,
+):
     """Re-forward the rollout with autograd and form policy + value_coef * value - beta * entropy.
 
     The rollout was collected without autograd under the same weights, so this re-forward
@@ -60,6 +68,8 @@ def actor_critic_loss(model, rollout, gamma: float, lam: float, value_coef: floa
     log_probs = policy.log_prob(rollout.actions)  # (T, B)
     entropy = policy.entropy().mean()
     advantages, returns = compute_gae(rollout.rewards, values.detach(), rollout.last_value, rollout.dones, gamma, lam)
+    if normalize_advantages and advantages.numel() > 1:
+        advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
     policy_loss = -(log_probs * advantages).mean()
     value_loss = 0.5 * (returns - values).pow(2).mean()
     loss = policy_loss + value_coef * value_loss - entropy_coef * entropy

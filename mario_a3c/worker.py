@@ -62,7 +62,15 @@ def _train(rank: int, cfg: Config, sig: dict, shared: Shared) -> None:
         if learner is not model:
             copy_weights(learner, model)
             rollout = rollout.to(cfg.device)
-        loss, stats = actor_critic_loss(learner, rollout, cfg.gamma, cfg.gae_lambda, cfg.value_coef, cfg.entropy_coef)
+        loss, stats = actor_critic_loss(
+            learner,
+            rollout,
+            cfg.gamma,
+            cfg.gae_lambda,
+            cfg.value_coef,
+            cfg.entropy_coef,
+            cfg.normalize_advantages,
+        )
         norm, finite = apply_gradients(learner, params, loss, shared.optimizer, cfg.max_grad_norm)
         total = shared.frames.add(rank, rollout.frames)
         shared.queue.put(("update", rank, rollout.frames, stats.__dict__, norm, not finite, rollout.episodes))

@@ -3,6 +3,8 @@
     python scripts/benchmark.py                     # N = cores, 60 s each after 20 s warm-up
     python scripts/benchmark.py --seconds 30 --json bench.json
     python scripts/benchmark.py --ray                # also training with --backend ray
+    python scripts/benchmark.py --repeat 3           # medians of three rounds
+    python scripts/benchmark.py --device cuda        # training runs with --device cuda (a GPU machine)
 
 (a) raw: N processes step the factory's Mario env (same wrappers) with random actions;
 (b) train: a real ``train.py`` run with N workers (tester included) for the same time;
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -63,7 +66,9 @@ def raw_fps(env_id: str, n: int, warmup: float, seconds: float) -> float:
     return total
 
 
-def train_fps(world: int, stage: int, n: int, warmup: float, seconds: float, backend: str = "mp") -> float:
+def train_fps(
+    world: int, stage: int, n: int, warmup: float, seconds: float, backend: str = "mp", device: str = "cpu"
+) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [
             sys.executable,
@@ -84,6 +89,8 @@ def train_fps(world: int, stage: int, n: int, warmup: float, seconds: float, bac
             str(10**9),
             "--backend",
             backend,
+            "--device",
+            device,
         ]
         subprocess.run(cmd, check=True, capture_output=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
         summary = json.loads(next(Path(tmp).glob("*/summary.json")).read_text())
@@ -93,28 +100,46 @@ def train_fps(world: int, stage: int, n: int, warmup: float, seconds: float, bac
     return (end[1] - begin[1]) / (end[0] - begin[0])
 
 
+def measure_round(args, env_id: str, n: int) -> dict:
+    """One measurement of every figure, each training run right after its raw run."""
+    r = {"raw_fps": raw_fps(env_id, n, args.warmup, args.seconds)}
+    r["train_fps"] = train_fps(args.world, args.stage, n, args.warmup, args.seconds, device=args.device)
+    r["ratio"] = r["train_fps"] / r["raw_fps"]
+    if n != 1:
+        r["raw_fps_1"] = raw_fps(env_id, 1, args.warmup, args.seconds)
+        r["train_fps_1"] = train_fps(args.world, args.stage, 1, args.warmup, args.seconds, device=args.device)
+    else:
+        r["raw_fps_1"], r["train_fps_1"] = r["raw_fps"], r["train_fps"]
+    r["ratio_1"] = r["train_fps_1"] / r["raw_fps_1"]
+    if args.ray:
+        r["train_fps_ray"] = train_fps(args.world, args.stage, n, args.warmup, args.seconds, backend="ray")
+        r["ratio_ray"] = r["train_fps_ray"] / r["raw_fps"]
+    return r
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--processes", type=int, default=os.cpu_count() or 1)
     p.add_argument("--seconds", type=float, default=60.0, help="measuring time of each figure")
     p.add_argument("--warmup", type=float, default=20.0)
+    p.add_argument("--repeat", type=int, default=1, help="rounds of every figure; the table shows medians")
     p.add_argument("--world", type=int, default=1)
     p.add_argument("--stage", type=int, default=1)
     p.add_argument("--ray", action="store_true", help="also train with --backend ray (N processes)")
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="train.py --device for the training runs")
     p.add_argument("--json", default=None)
     args = p.parse_args()
     env_id = f"SuperMarioBros-{args.world}-{args.stage}-v0"
     n = args.processes
-    res = {"n_processes": n, "seconds": args.seconds}
-    res["raw_fps"] = raw_fps(env_id, n, args.warmup, args.seconds)
-    res["train_fps"] = train_fps(args.world, args.stage, n, args.warmup, args.seconds)
-    res["raw_fps_1"] = raw_fps(env_id, 1, args.warmup, args.seconds) if n != 1 else res["raw_fps"]
-    res["train_fps_1"] = train_fps(args.world, args.stage, 1, args.warmup, args.seconds) if n != 1 else res["train_fps"]
-    res["ratio"] = res["train_fps"] / res["raw_fps"]
-    res["ratio_1"] = res["train_fps_1"] / res["raw_fps_1"]
-    if args.ray:
-        res["train_fps_ray"] = train_fps(args.world, args.stage, n, args.warmup, args.seconds, backend="ray")
-        res["ratio_ray"] = res["train_fps_ray"] / res["raw_fps"]
+    rounds = []
+    for i in range(args.repeat):
+        rounds.append(measure_round(args, env_id, n))
+        print(f"  round {i + 1}: " + ", ".join(f"{k} {v:,.2f}" for k, v in rounds[-1].items()), file=sys.stderr)
+    res = {"n_processes": n, "seconds": args.seconds, "device": args.device}
+    res.update({key: statistics.median(r[key] for r in rounds) for key in rounds[0]})
+    if args.repeat > 1:
+        res["rounds"] = rounds
+    print(f"median of {args.repeat} round(s); ratio = training / raw frames/s of the same round")
     print("| processes | raw frames/s | training frames/s | ratio |\n|---|---|---|---|")
     print(f"| {n} | {res['raw_fps']:,.0f} | {res['train_fps']:,.0f} | {res['ratio']:.2f} |")
     if n != 1:

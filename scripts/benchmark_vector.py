@@ -3,6 +3,7 @@
     python scripts/benchmark_vector.py                               # all four envs, a3c + a2c, seed 0
     python scripts/benchmark_vector.py --envs CartPole-v1 --seeds 5 --vs-sb3
     python scripts/benchmark_vector.py --json bench_vector.json
+    python scripts/benchmark_vector.py --envs Pendulum-v1 --train-args "--lr 3e-3"   # try flags
 
 Each run is a real ``train.py --stop-when-solved`` with the env's preset defaults; solved
 means the mean return of the last 100 training episodes reaches the env's threshold
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import statistics
 import subprocess
 import sys
@@ -32,9 +34,9 @@ ENVS = {  # env: (solved threshold, default time limit per run in seconds)
 }
 
 
-def run_ours(env_id: str, algo: str, seed: int, limit: float) -> dict:
+def run_ours(env_id: str, algo: str, seed: int, limit: float, extra: list[str] = ()) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, str(ROOT / "train.py"), "--env", env_id, "--algo", algo, "--seed", str(seed)]
+        cmd = [sys.executable, str(ROOT / "train.py"), "--env", env_id, "--algo", algo, "--seed", str(seed), *extra]
         cmd += ["--stop-when-solved", "--max-seconds", str(limit), "--max-frames", str(10**9)]
         cmd += ["--save-dir", tmp, "--log-dir", tmp, "--eval-interval", "3600"]
         proc = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
@@ -155,6 +157,7 @@ def main() -> None:
     p.add_argument("--seeds", type=int, default=1, help="seeds 0..N-1 per env and algorithm")
     p.add_argument("--limit", type=float, default=None, help="seconds per run (default: per env)")
     p.add_argument("--vs-sb3", action="store_true", help="also run SB3 PPO (zoo hyperparameters)")
+    p.add_argument("--train-args", default="", help='extra train.py flags for our runs, e.g. "--lr 1e-3 --gamma 0.9"')
     p.add_argument("--json", default=None)
     args = p.parse_args()
     contenders = list(args.algos)
@@ -165,6 +168,7 @@ def main() -> None:
             print("--vs-sb3: stable-baselines3 is not installed (pip install stable-baselines3); skipping it")
         else:
             contenders.append("sb3-ppo")
+    extra = shlex.split(args.train_args)
     rows, raw = [], {}
     for env_id in args.envs:
         threshold, default_limit = ENVS[env_id]
@@ -172,7 +176,7 @@ def main() -> None:
         for who in contenders:
             runs = []
             for seed in range(args.seeds):
-                r = run_sb3(env_id, seed, limit) if who == "sb3-ppo" else run_ours(env_id, who, seed, limit)
+                r = run_sb3(env_id, seed, limit) if who == "sb3-ppo" else run_ours(env_id, who, seed, limit, extra)
                 runs.append(r)
                 print(f"  {env_id} {who} seed {seed}: {r}", file=sys.stderr, flush=True)
             raw[f"{env_id}/{who}"] = runs

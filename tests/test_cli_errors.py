@@ -18,6 +18,7 @@ from conftest import run_cli
         (["train.py", "--algo", "ppo"], "invalid choice: 'ppo'"),
         (["train.py", "--lr", "fast"], "invalid float value: 'fast'"),
         (["test.py", "--episodes", "many"], "invalid int value: 'many'"),
+        (["train.py", "--normalize-advantages", "maybe"], "'maybe': say on or off"),
     ],
 )
 def test_bad_flags_exit_2_with_one_line(args, expected, tmp_path):

@@ -130,3 +130,26 @@ def test_reward_scale_changes_what_is_trained_on_not_what_is_logged():
     assert rollout.episodes and all(ep["r"] == ep["l"] for ep in rollout.episodes)  # CartPole: 1 per step
     not_cut = ~rollout.dones  # (truncations add a bootstrap to their last reward)
     assert torch.all(rollout.rewards[not_cut] == 0.5)
+
+
+def test_normalized_advantages_enter_the_policy_loss_standardized():
+    from functools import partial
+
+    from mario_a3c.gae import actor_critic_loss, compute_gae
+    from mario_a3c.rollout import RolloutCollector, make_vector_env
+    from models import Policy
+
+    envs = make_vector_env(partial(make_env, "CartPole-v1"), 2)
+    torch.manual_seed(0)
+    model = build_model(space_signature(make_env("CartPole-v1")))
+    rollout = RolloutCollector(envs, model, 16, 0.99, seed=0).collect()
+    with torch.no_grad():
+        params, values = model.forward_sequence(rollout.obs, rollout.state0, rollout.starts)
+        adv, _ = compute_gae(rollout.rewards, values, rollout.last_value, rollout.dones, 0.99, 0.95)
+        log_probs = Policy(params).log_prob(rollout.actions)
+    _, plain = actor_critic_loss(model, rollout, 0.99, 0.95, 0.5, 0.0)
+    _, normed = actor_critic_loss(model, rollout, 0.99, 0.95, 0.5, 0.0, normalize_advantages=True)
+    z = (adv - adv.mean()) / (adv.std() + 1e-8)
+    assert plain.policy_loss == pytest.approx(-(log_probs * adv).mean().item(), rel=1e-5)
+    assert normed.policy_loss == pytest.approx(-(log_probs * z).mean().item(), rel=1e-4, abs=1e-6)
+    assert normed.value_loss == plain.value_loss  # only the policy term changes
