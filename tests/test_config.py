@@ -48,6 +48,15 @@ def test_vector_env_presets_and_frames():
     assert cfg.frame_skip == 1 and cfg.max_frames == 1000 and cfg.lstm_size == 0
 
 
+def test_environments_per_learner():
+    """Mario's A3C workers step one emulator each; vector envs are cheap, so each worker
+    (or A2C's one learner) steps a batch of them; --num-envs overrides either."""
+    assert config_from_args(["--num-processes", "2"]).envs_per_worker == 1
+    assert config_from_args(["--algo", "a2c"]).envs_per_worker == 8
+    assert config_from_args(["--env", "CartPole-v1"]).envs_per_worker == 8
+    assert config_from_args(["--env", "CartPole-v1", "--num-envs", "3"]).envs_per_worker == 3
+
+
 @pytest.mark.parametrize("argv", [["--gamma", "1.5"], ["--max-frames", "0"], ["--device", "cuda"], ["--num-envs", "0"]])
 def test_invalid_values_raise_user_errors(argv):
     import torch

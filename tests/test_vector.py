@@ -62,7 +62,8 @@ def test_a2c_learns_cartpole_deterministically(tmp_path):
 @pytest.mark.slow
 def test_a3c_learns_cartpole_with_two_workers(tmp_path):
     run, s = _train(tmp_path, "--env", "CartPole-v1", "--num-processes", "2", "--max-frames", "60000")
-    assert s["config"]["algo"] == "a3c" and s["last_100_mean_return"] > 3 * RANDOM_CARTPOLE
+    assert s["config"]["algo"] == "a3c" and s["config"]["num_envs"] == 8  # per worker, the preset's
+    assert s["last_100_mean_return"] > 3 * RANDOM_CARTPOLE
     out = tmp_path / "cartpole.mp4"
     play = run_cli("test.py", "--env", "CartPole-v1", "--save-dir", str(tmp_path), "--output", str(out))
     assert play.returncode == 0, play.stderr
@@ -71,8 +72,9 @@ def test_a3c_learns_cartpole_with_two_workers(tmp_path):
 
 @pytest.mark.slow
 def test_pendulum_continuous_actions_train_and_play(tmp_path):
-    run, s = _train(tmp_path, "--env", "Pendulum-v1", "--num-processes", "1", "--max-frames", "4000")
-    assert s["frames"] >= 4000 and s["episodes"] >= 19  # 200-step episodes
+    run, s = _train(tmp_path, "--env", "Pendulum-v1", "--num-processes", "1", "--max-frames", "4800")
+    assert s["config"]["num_envs"] == 8 and s["frames"] >= 4800
+    assert s["episodes"] == 8 * (s["frames"] // 8 // 200)  # 8 envs in lock-step, 200-step episodes
     out = tmp_path / "pendulum.mp4"
     play = run_cli("test.py", "--env", "Pendulum-v1", "--save-dir", str(tmp_path), "--output", str(out))
     assert play.returncode == 0, play.stderr
