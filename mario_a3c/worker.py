@@ -1,7 +1,8 @@
 """The learner loop: roll out, compute the loss, hand the gradient to the shared Adam.
 
-A3C runs several of these processes, each stepping one environment; A2C runs one that
-steps ``num_envs`` environments in lock-step. The loop is the same code.
+A3C runs several of these processes, A2C runs one; each steps ``num_envs`` environments
+in lock-step (one per Mario worker, eight for the vector-state presets). The loop is the
+same code.
 """
 
 from __future__ import annotations

@@ -48,6 +48,7 @@ def run_ours(env_id: str, algo: str, seed: int, limit: float, extra: list[str] =
         "steps": s["solved_at_frames"],
         "seconds": s["solved_at_seconds"],
         "ran": s["frames"],
+        "last_100_mean": s["last_100_mean_return"],
     }
 
 
