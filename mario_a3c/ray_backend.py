@@ -117,8 +117,15 @@ class RaySupervisor:
         for name in self.actors:
             self._launch(name)
 
+    @property
+    def state_lost(self) -> bool:
+        """The parameter server died: there are no weights left to save."""
+        return self.shared.lost
+
     def messages(self, timeout: float) -> Iterator[tuple]:
-        msgs, stopped = ray.get(self.server.drain.remote())
+        if self.shared.lost:
+            return
+        msgs, stopped = self.shared.get(self.server.drain.remote())
         self.shared.stop.local |= stopped  # a worker reached the frame budget
         if not msgs:
             time.sleep(timeout)

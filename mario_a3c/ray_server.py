@@ -21,6 +21,7 @@ import torch
 
 from mario_a3c.config import config_from_dict
 from mario_a3c.shared_adam import SharedAdam
+from mario_a3c.supervisor import RunFailed
 from models import build_model
 
 
@@ -108,31 +109,43 @@ class RemoteShared:
         self._mirror = build_model(sig, lstm_size)
         self._version = 0
         self._grads: list[np.ndarray | None] | None = None
-        self.stop = _Stop(server)
+        self.lost = False  # the server died: the weights since the last checkpoint are gone
+        self.stop = _Stop(self)
         self.frames = _Frames(self)
         self.optimizer = _Optimizer(self)
         self.queue = _Queue(server)
-        self.best_eval = _BestEval(server)
+        self.best_eval = _BestEval(self)
         self.trainer_pid = 0  # Ray owns these processes; they are not the trainer's children
 
     @property
     def model(self) -> torch.nn.Module:
         """The server's current weights (one pull), in a local copy of the model."""
-        self._version, weights, stopped = ray.get(self.server.pull.remote())
+        self._version, weights, stopped = self.get(self.server.pull.remote())
         self.stop.local |= stopped
         with torch.no_grad():
             for p, w in zip(self._mirror.parameters(), weights, strict=True):
                 p.copy_(_tensor(w))
         return self._mirror
 
+    def get(self, ref):
+        """``ray.get`` of a server call; RunFailed (and ``lost``) once the server is gone."""
+        try:
+            return ray.get(ref)
+        except ray.exceptions.RayActorError as err:
+            self.lost = True
+            raise RunFailed(
+                f"the parameter server died ({str(err).splitlines()[0][:160]}); the updates since the "
+                "last periodic checkpoint are lost: continue the run from last.pt with --resume"
+            ) from None
+
 
 class _Stop:
-    def __init__(self, server):
-        self.server, self.local = server, False
+    def __init__(self, shared: RemoteShared):
+        self.shared, self.local = shared, False
 
     def set(self) -> None:
         self.local = True
-        self.server.stop.remote()
+        self.shared.server.stop.remote()
 
     def is_set(self) -> bool:
         return self.local
@@ -141,7 +154,7 @@ class _Stop:
         """Poll the server's stop flag every 0.5 s for up to ``timeout`` seconds (the tester's sleep)."""
         deadline = time.monotonic() + timeout
         while not self.local and time.monotonic() < deadline:
-            self.local |= ray.get(self.server.frames_and_stop.remote())[1]
+            self.local |= self.shared.get(self.shared.server.frames_and_stop.remote())[1]
             time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
         return self.local
 
@@ -153,14 +166,14 @@ class _Frames:
     def add(self, _rank: int, frames: int) -> int:
         """Push the pending gradient (if any) with this rollout's frames; the run's total frames."""
         s = self.shared
-        total, stopped = ray.get(s.server.push.remote(s._version, s._grads, frames))
+        total, stopped = s.get(s.server.push.remote(s._version, s._grads, frames))
         s._grads = None
         s.stop.local |= stopped
         return total
 
     @property
     def value(self) -> int:
-        return ray.get(self.shared.server.frames_and_stop.remote())[0]
+        return self.shared.get(self.shared.server.frames_and_stop.remote())[0]
 
 
 class _Optimizer:
@@ -172,7 +185,7 @@ class _Optimizer:
         self.shared._grads = [None if g is None else g.detach().cpu().numpy() for g in grads]
 
     def state_dict(self) -> dict:
-        return ray.get(self.shared.server.optimizer_state.remote())
+        return self.shared.get(self.shared.server.optimizer_state.remote())
 
 
 class _Queue:
@@ -184,13 +197,13 @@ class _Queue:
 
 
 class _BestEval:
-    def __init__(self, server):
-        self.server = server
+    def __init__(self, shared: RemoteShared):
+        self.shared = shared
 
     @property
     def value(self) -> float:
-        return ray.get(self.server.get_best_eval.remote())
+        return self.shared.get(self.shared.server.get_best_eval.remote())
 
     @value.setter
     def value(self, v: float) -> None:
-        self.server.set_best_eval.remote(v)
+        self.shared.server.set_best_eval.remote(v)

@@ -29,6 +29,8 @@ def _exit_cause(code: int | None) -> str:
 
 
 class Supervisor:
+    state_lost = False  # the global weights live in this process's shared memory: never lost
+
     def __init__(self, ctx, cfg: Config, sig: dict, shared: Shared, run_dir: Path):
         self.ctx, self.cfg, self.shared = ctx, cfg, shared
         # Each child gets its own queue: a child killed mid-message can only break its own.

@@ -118,7 +118,10 @@ def _run(cfg: Config, sig: dict, threshold: float | None, start: Start, run_dir:
         _drain(monitor, supervisor, cfg, timeout=0.0)
         monitor.flush()
         monitor.progress_line(force=True)
-        _save(run_dir / "last.pt", cfg, sig, shared, monitor)
+        if supervisor.state_lost:
+            print(f"{run_dir / 'last.pt'} keeps the last periodic checkpoint: the global weights are gone")
+        else:
+            _save(run_dir / "last.pt", cfg, sig, shared, monitor)
         summary = monitor.summary(dataclasses.asdict(cfg), stopped_by[0])
         write_json(run_dir / "summary.json", summary)
         monitor.close()

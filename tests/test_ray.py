@@ -116,6 +116,28 @@ def test_local_ray_run_survives_a_killed_worker_stops_on_ctrl_c_plays_and_resume
 
 
 @pytest.mark.slow
+def test_a_dead_parameter_server_stops_the_run_and_keeps_the_last_checkpoint(tmp_path):
+    proc = start_training(
+        tmp_path, "--backend", "ray", "--max-frames", "10000000", "--eval-interval", "3600",
+        "--checkpoint-interval", "2",
+    )  # fmt: skip
+    run_dir = tmp_path / "mario_1_1"
+    wait_for(lambda: trained_some(run_dir), timeout=180, what="a first training episode")
+    wait_for(lambda: load_checkpoint(run_dir / "last.pt")[0]["frames"] > 0, timeout=30, what="a checkpoint")
+    (server,) = processes("ray::ParameterS")  # Ray's name for the actor (/proc/<pid>/comm: 15 chars)
+    os.kill(server, signal.SIGKILL)
+    out, err = proc.communicate(timeout=90)
+    assert proc.returncode == 1, err[-2000:]
+    assert err.strip().splitlines()[-1].startswith("error: the parameter server died"), err[-2000:]
+    assert "last.pt keeps the last periodic checkpoint" in out
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["stopped_by"].startswith("the parameter server died") and "--resume" in summary["stopped_by"]
+    meta, _, _ = load_checkpoint(run_dir / "last.pt")  # intact, loadable, ready for --resume
+    assert 0 < meta["frames"] <= summary["frames"]
+    wait_for(lambda: not ray_daemons() and not processes("a3c-"), timeout=30, what="every Ray process to exit")
+
+
+@pytest.mark.slow
 def test_joins_a_running_head_and_ctrl_c_stops_only_this_run(tmp_path):
     env = dict(os.environ, RAY_worker_niceness="0")
     subprocess.run(
