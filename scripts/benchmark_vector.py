@@ -34,7 +34,7 @@ ENVS = {  # env: (solved threshold, default time limit per run in seconds)
 }
 
 
-def run_ours(env_id: str, algo: str, seed: int, limit: float, extra: list[str] = ()) -> dict:
+def run_ours(env_id: str, algo: str, seed: int, limit: float, extra: tuple[str, ...] = ()) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [sys.executable, str(ROOT / "train.py"), "--env", env_id, "--algo", algo, "--seed", str(seed), *extra]
         cmd += ["--stop-when-solved", "--max-seconds", str(limit), "--max-frames", str(10**9)]
@@ -169,7 +169,7 @@ def main() -> None:
             print("--vs-sb3: stable-baselines3 is not installed (pip install stable-baselines3); skipping it")
         else:
             contenders.append("sb3-ppo")
-    extra = shlex.split(args.train_args)
+    extra = tuple(shlex.split(args.train_args))
     rows, raw = [], {}
     for env_id in args.envs:
         threshold, default_limit = ENVS[env_id]
