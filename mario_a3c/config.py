@@ -47,6 +47,11 @@ class Config:
     """Scale each update's advantages to mean 0, std 1 (over its T*B steps) before the policy loss."""
     max_grad_norm: float = 40.0
     """Gradient norm clip."""
+    epochs: int = 1
+    """Optimizer steps each rollout makes: 1 is A3C/A2C as published; each later step re-reads
+    the shared weights and bounds the policy's move with PPO's clipped ratio (``clip_coef``)."""
+    clip_coef: float = 0.2
+    """With epochs > 1: how far (ratio 1 +- this) a later step may move the policy from the one that acted."""
     num_local_steps: int = 50
     """Rollout length per update (agent steps)."""
     max_frames: int = 20_000_000
@@ -180,6 +185,8 @@ PRESET_FLAGS = [
     ("reward-scale", None, float, "training reward multiplier"),
     ("normalize-advantages", None, on_off, "advantages to mean 0, std 1 per update (on/off)"),
     ("max-grad-norm", None, float, "gradient norm clip"),
+    ("epochs", None, int, "optimizer steps per rollout (above 1: PPO's clipped ratio bounds the later ones)"),
+    ("clip-coef", None, float, "with --epochs above 1: the ratio's clip range 1 +- this"),
     ("num-local-steps", "--num_local_steps", int, "rollout length"),
     ("num-envs", None, int, "environments per learner in lock-step (A2C: 8)"),
     ("max-frames", None, int, "emulator frames to train for"),
@@ -316,6 +323,8 @@ def validate(cfg: Config) -> None:
         ("--num-processes", cfg.num_processes),
         ("--num-envs", cfg.num_envs),
         ("--num-local-steps", cfg.num_local_steps),
+        ("--epochs", cfg.epochs),
+        ("--clip-coef", cfg.clip_coef),
         ("--max-frames", cfg.max_frames),
         ("--lr", cfg.lr),
         ("--reward-scale", cfg.reward_scale),

@@ -145,7 +145,7 @@ class Monitor:
             self.timeline.append((round(self.seconds, 1), self.frames))
             self.tb.add_scalar("charts/fps", self.fps, self.frames)
         if self._losses:
-            for key in ("policy_loss", "value_loss", "entropy"):
+            for key in ("policy_loss", "value_loss", "entropy", "clip_fraction"):
                 mean = float(np.mean([losses[key] for losses, _ in self._losses]))
                 self.tb.add_scalar(f"losses/{key}", mean, self.frames)
             self.tb.add_scalar("losses/grad_norm", float(np.mean([n for _, n in self._losses])), self.frames)

@@ -63,18 +63,15 @@ def _train(rank: int, cfg: Config, sig: dict, shared: Shared) -> None:
         if learner is not model:
             copy_weights(learner, model)
             rollout = rollout.to(cfg.device)
-        loss, stats = actor_critic_loss(
-            learner,
-            rollout,
-            cfg.gamma,
-            cfg.gae_lambda,
-            cfg.value_coef,
-            cfg.entropy_coef,
-            cfg.normalize_advantages,
-        )
-        norm, finite = apply_gradients(learner, params, loss, shared.optimizer, cfg.max_grad_norm)
-        total = shared.frames.add(rank, rollout.frames)
-        shared.queue.put(("update", rank, rollout.frames, stats.__dict__, norm, not finite, rollout.episodes))
+        targets, skipped = None, False
+        for epoch in range(cfg.epochs):
+            if epoch:  # a later pass starts from the shared weights this rollout's first step moved
+                copy_weights(learner, shared.model)
+            loss, stats, targets = actor_critic_loss(learner, rollout, cfg, targets)
+            norm, finite = apply_gradients(learner, params, loss, shared.optimizer, cfg.max_grad_norm)
+            skipped |= not finite
+            total = shared.frames.add(rank, rollout.frames if epoch == 0 else 0)
+        shared.queue.put(("update", rank, rollout.frames, stats.__dict__, norm, skipped, rollout.episodes))
         if total >= cfg.max_frames:
             shared.stop.set()
     envs.close()

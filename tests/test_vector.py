@@ -1,5 +1,6 @@
 """Vector-state agents on the same engine: MLP models, Gaussian policies, A2C and A3C learning."""
 
+import dataclasses
 import json
 import math
 
@@ -9,6 +10,7 @@ import pytest
 import torch
 from conftest import run_cli
 
+from mario_a3c.config import Config
 from mario_a3c.video import count_frames
 from models import Policy, build_model, to_env
 from models.distributions import gaussian_entropy_per_dim
@@ -105,8 +107,9 @@ def test_a_separate_learner_on_a_moved_rollout_computes_the_same_loss():
     rollout = RolloutCollector(envs, model, 10, 0.99, seed=0).collect()
     learner = build_model(space_signature(make_env("CartPole-v1")))
     copy_weights(learner, model)
-    a, _ = actor_critic_loss(model, rollout, 0.99, 0.95, 0.5, 0.01)
-    b, _ = actor_critic_loss(learner, rollout.to("cpu"), 0.99, 0.95, 0.5, 0.01)
+    cfg = Config(gamma=0.99, gae_lambda=0.95)
+    a, *_ = actor_critic_loss(model, rollout, cfg)
+    b, *_ = actor_critic_loss(learner, rollout.to("cpu"), cfg)
     assert rollout.frames == 30 and torch.equal(a, b)
 
 
@@ -149,9 +152,69 @@ def test_normalized_advantages_enter_the_policy_loss_standardized():
         params, values = model.forward_sequence(rollout.obs, rollout.state0, rollout.starts)
         adv, _ = compute_gae(rollout.rewards, values, rollout.last_value, rollout.dones, 0.99, 0.95)
         log_probs = Policy(params).log_prob(rollout.actions)
-    _, plain = actor_critic_loss(model, rollout, 0.99, 0.95, 0.5, 0.0)
-    _, normed = actor_critic_loss(model, rollout, 0.99, 0.95, 0.5, 0.0, normalize_advantages=True)
+    cfg = Config(gamma=0.99, gae_lambda=0.95, entropy_coef=0.0)
+    _, plain, plain_targets = actor_critic_loss(model, rollout, cfg)
+    _, normed, normed_targets = actor_critic_loss(model, rollout, dataclasses.replace(cfg, normalize_advantages=True))
     z = (adv - adv.mean()) / (adv.std() + 1e-8)
-    assert plain.policy_loss == pytest.approx(-(log_probs * adv).mean().item(), rel=1e-5)
-    assert normed.policy_loss == pytest.approx(-(log_probs * z).mean().item(), rel=1e-4, abs=1e-6)
+    assert torch.allclose(plain_targets.advantages, adv, atol=1e-6)
+    assert torch.allclose(normed_targets.advantages, z, atol=1e-5)
+    assert torch.allclose(normed_targets.log_probs, log_probs)
+    assert torch.equal(normed_targets.returns, plain_targets.returns)
+    assert plain.policy_loss == pytest.approx(-adv.mean().item(), rel=1e-5)  # the surrogate at ratio 1
+    assert normed.policy_loss == pytest.approx(0.0, abs=1e-6)
     assert normed.value_loss == plain.value_loss  # only the policy term changes
+
+
+def _cartpole_rollout(steps=16, envs=2):
+    from functools import partial
+
+    from mario_a3c.rollout import RolloutCollector, make_vector_env
+
+    torch.manual_seed(0)
+    model = build_model(space_signature(make_env("CartPole-v1")))
+    vec = make_vector_env(partial(make_env, "CartPole-v1"), envs)
+    return model, RolloutCollector(vec, model, steps, 0.99, seed=0).collect()
+
+
+def test_first_pass_gradient_is_the_plain_actor_critic_one():
+    """epochs=1 is A3C as published: the clipped surrogate's gradient at ratio 1 is -A grad log pi."""
+    from mario_a3c.gae import actor_critic_loss
+
+    model, rollout = _cartpole_rollout()
+    cfg = Config(gamma=0.99, gae_lambda=0.95, entropy_coef=0.0, value_coef=0.0)
+    loss, stats, targets = actor_critic_loss(model, rollout, cfg)
+    surrogate = torch.autograd.grad(loss, list(model.parameters()), allow_unused=True)
+    params, _ = model.forward_sequence(rollout.obs, rollout.state0, rollout.starts)
+    plain = -(Policy(params).log_prob(rollout.actions) * targets.advantages).mean()
+    reference = torch.autograd.grad(plain, list(model.parameters()), allow_unused=True)
+    assert any(g is not None and g.abs().sum() > 0 for g in surrogate)
+    for a, b, p in zip(surrogate, reference, model.parameters(), strict=True):
+        zero = torch.zeros_like(p)  # a head the term does not reach: None in one, zeros in the other
+        assert torch.allclose(zero if a is None else a, zero if b is None else b, atol=1e-7)
+    assert stats.clip_fraction == 0.0
+
+
+def test_later_passes_stop_pushing_a_policy_that_left_the_clip_range():
+    """--epochs > 1: once a step's ratio is past 1 + clip in its advantage's direction, its gradient is 0."""
+    from mario_a3c.gae import actor_critic_loss
+
+    model, rollout = _cartpole_rollout()
+    cfg = Config(gamma=0.99, gae_lambda=0.95, entropy_coef=0.0, value_coef=0.0, clip_coef=0.1)
+    _, _, targets = actor_critic_loss(model, rollout, cfg)
+    optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
+    for _ in range(20):  # big steps on the unclipped loss: the policy moves far from the acting one
+        optimizer.zero_grad()
+        params, _ = model.forward_sequence(rollout.obs, rollout.state0, rollout.starts)
+        (-(Policy(params).log_prob(rollout.actions) * targets.advantages).mean()).backward()
+        optimizer.step()
+    loss, stats, again = actor_critic_loss(model, rollout, cfg, targets)
+    assert again is targets and stats.clip_fraction > 0.3
+    params, _ = model.forward_sequence(rollout.obs, rollout.state0, rollout.starts)
+    ratio = (Policy(params).log_prob(rollout.actions) - targets.log_probs).exp()
+    beyond = ((ratio > 1.1) & (targets.advantages > 0)) | ((ratio < 0.9) & (targets.advantages < 0))
+    assert beyond.any()
+    # the loss's gradient is the unclipped surrogate's over the steps still inside the range only
+    (got,) = torch.autograd.grad(loss, [model.policy.weight])
+    inside = -(ratio * targets.advantages)[~beyond].sum() / ratio.numel()
+    (want,) = torch.autograd.grad(inside, [model.policy.weight])
+    assert torch.allclose(got, want, atol=1e-6)
