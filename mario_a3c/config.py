@@ -143,9 +143,20 @@ PRESETS: dict[str, dict] = {
     "vector": VECTOR,  # any other env with vector observations
     "CartPole-v1": dict(VECTOR, lr=1e-3, max_frames=500_000),
     "CartPole-v1 a2c": dict(lr=2e-3, num_local_steps=8),
-    # A2C-family learners on LunarLander rise, then crash (the seed posts' "roller coaster"):
-    # the slowest rate we tried with standardized advantages rose highest before it fell.
-    "LunarLander-v3": dict(VECTOR, lr=1e-4, entropy_coef=0.01, normalize_advantages=True, max_frames=10_000_000),
+    # LunarLander: plain A2C/A3C steps rise, then crash (the seed posts' "roller coaster"; SB3's
+    # PPO at the same small batches does too). Long rollouts (GAE over 128 steps, gamma 0.999:
+    # the +100 for coming to rest is worth waiting for) and 4 clipped steps per rollout hold.
+    "LunarLander-v3": dict(
+        VECTOR,
+        lr=3e-4,
+        gamma=0.999,
+        gae_lambda=0.98,
+        num_local_steps=128,
+        epochs=4,
+        entropy_coef=0.01,
+        normalize_advantages=True,
+        max_frames=10_000_000,
+    ),
     "Pendulum-v1": dict(VECTOR, solved_return=-200.0, lr=1e-3, gamma=0.95, max_frames=1_000_000),
     # unsolved either way; at reward x0.1 the Gaussian's mean drifts past the bound (return
     # -99.9: full thrust, every step), at x1 it settles on not pushing (return ~0)

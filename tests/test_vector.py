@@ -73,6 +73,21 @@ def test_a3c_learns_cartpole_with_two_workers(tmp_path):
 
 
 @pytest.mark.slow
+def test_epochs_make_that_many_optimizer_steps_per_rollout_and_count_its_frames_once(tmp_path):
+    from mario_a3c.checkpoint import load_checkpoint
+
+    run, s = _train(
+        tmp_path, "--env", "CartPole-v1", "--algo", "a2c", "--num-envs", "4", "--num-local-steps", "16",
+        "--epochs", "3", "--max-frames", "20000",
+    )  # fmt: skip
+    rollouts = math.ceil(20000 / (4 * 16))
+    assert s["frames"] == rollouts * 4 * 16  # the frames of each rollout once, not once per epoch
+    _, _, optimizer = load_checkpoint(run / "last.pt")
+    assert int(optimizer["steps"]) == 3 * rollouts
+    assert s["last_100_mean_return"] > 2 * RANDOM_CARTPOLE
+
+
+@pytest.mark.slow
 def test_pendulum_continuous_actions_train_and_play(tmp_path):
     run, s = _train(tmp_path, "--env", "Pendulum-v1", "--num-processes", "1", "--max-frames", "4800")
     assert s["config"]["num_envs"] == 8 and s["frames"] >= 4800
