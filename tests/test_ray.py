@@ -169,12 +169,18 @@ def test_joins_a_running_head_and_ctrl_c_stops_only_this_run(tmp_path):
 
 @pytest.mark.slow
 def test_a2c_on_a_vector_env_runs_on_ray_and_learns(tmp_path):
+    """With --epochs 2 each rollout pushes two gradients, each from the weights the last one made."""
+    from mario_a3c.checkpoint import load_checkpoint
+
     proc = run_cli(
         "train.py",
-        *("--env", "CartPole-v1", "--backend", "ray", "--algo", "a2c", "--max-frames", "30000"),
+        *("--env", "CartPole-v1", "--backend", "ray", "--algo", "a2c", "--epochs", "2", "--max-frames", "60000"),
         *("--save-dir", str(tmp_path), "--log-dir", str(tmp_path)),
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     summary = json.loads((tmp_path / "CartPole-v1" / "summary.json").read_text())
-    assert summary["frames"] >= 30000 and summary["config"]["backend"] == "ray"
+    assert summary["frames"] >= 60000 and summary["config"]["backend"] == "ray"
     assert summary["last_100_mean_return"] > 4 * 22.0  # random actions last 22 steps on average
+    rollouts = summary["frames"] // (8 * 8)  # the CartPole A2C preset: 8 envs x 8 steps
+    _, _, optimizer = load_checkpoint(tmp_path / "CartPole-v1" / "last.pt")
+    assert int(optimizer["steps"]) == 2 * rollouts and summary["dropped_gradients"] == 0
