@@ -176,6 +176,16 @@ def preset_for(env_id: str, algo: str = "a3c") -> dict:
     return dict({"num_envs": 8} if algo == "a2c" else {}, **row)
 
 
+def solved_threshold(cfg: Config, env) -> float | None:
+    """The mean return over 100 training episodes that solves this env (None for Mario: a
+    greedy clear solves it). train.py and test.py both ask this."""
+    if is_mario(cfg.env_id):
+        return None
+    if cfg.solved_return is not None:
+        return cfg.solved_return
+    return env.spec.reward_threshold if env.spec else None
+
+
 def on_off(text: str) -> bool:
     """A boolean flag's value: on/off, true/false, yes/no or 1/0."""
     value = text.strip().lower()

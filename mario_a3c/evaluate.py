@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from mario_a3c.checkpoint import load_checkpoint
-from mario_a3c.config import Config, add_env_flags, config_from_dict, env_id_from_args
+from mario_a3c.config import Config, add_env_flags, config_from_dict, env_id_from_args, solved_threshold
 from mario_a3c.errors import ArgumentParser, UserError
 from mario_a3c.play import play_episode
 from mario_a3c.rundir import ensure_writable_dir, find_checkpoint, write_json
@@ -81,7 +81,7 @@ def _play(args, cfg: Config, meta: dict, weights: dict, output: Path) -> int:
     model.to(args.device).eval()
     viewer = _viewer(args.render)
     mario = is_mario(cfg.env_id)
-    threshold = None if mario or env.spec is None else env.spec.reward_threshold
+    threshold = solved_threshold(cfg, env)
     results = []
     for i in range(args.episodes):
         writer = Mp4Writer(output, fps=video_fps(cfg, env)) if i == 0 else None
@@ -114,8 +114,13 @@ def _play(args, cfg: Config, meta: dict, weights: dict, output: Path) -> int:
         "results": results,
     }
     if args.episodes > 1:
-        where = f" | mean x_pos {summary['mean_x_pos']:.0f} | max x_pos {summary['max_x_pos']}" if mario else ""
-        print(f"summary: clear rate {summary['clear_rate']:.0%}{where} | mean return {summary['mean_return']:.1f}")
+        rate = summary["clear_rate"]
+        if mario:
+            parts = [f"clear rate {rate:.0%}", f"mean x_pos {summary['mean_x_pos']:.0f}"]
+            parts.append(f"max x_pos {summary['max_x_pos']}")
+        else:  # the share of episodes whose return reached the solved threshold ("clear_rate" in the JSON)
+            parts = [] if threshold is None else [f"{rate:.0%} at or above {threshold:g}"]
+        print(f"summary: {' | '.join(parts + [f'mean return {summary["mean_return"]:.1f}'])}")
     print(f"video: {output} ({summary['video_frames']} frames)")
     if args.json:
         write_json(Path(args.json), summary)

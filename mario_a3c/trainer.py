@@ -20,7 +20,7 @@ import torch
 import torch.multiprocessing as mp
 
 from mario_a3c.checkpoint import make_meta, save_checkpoint
-from mario_a3c.config import Config
+from mario_a3c.config import Config, solved_threshold
 from mario_a3c.errors import UserError
 from mario_a3c.monitor import Monitor
 from mario_a3c.plots import plot_run
@@ -60,15 +60,6 @@ def _backend_session(cfg: Config):
     from mario_a3c.ray_backend import ray_session
 
     return ray_session(cfg)
-
-
-def solved_threshold(cfg: Config, env) -> float | None:
-    """The mean return over 100 training episodes that solves this env (None for Mario)."""
-    if is_mario(cfg.env_id):
-        return None
-    if cfg.solved_return is not None:
-        return cfg.solved_return
-    return env.spec.reward_threshold if env.spec else None
 
 
 def _run(cfg: Config, sig: dict, threshold: float | None, start: Start, run_dir: Path) -> int:

@@ -93,14 +93,17 @@ def test_pendulum_continuous_actions_train_and_play(tmp_path):
     assert s["config"]["num_envs"] == 8 and s["frames"] >= 4800
     assert s["episodes"] == 8 * (s["frames"] // 8 // 200)  # 8 envs in lock-step, 200-step episodes
     out = tmp_path / "pendulum.mp4"
-    play = run_cli("test.py", "--env", "Pendulum-v1", "--save-dir", str(tmp_path), "--output", str(out))
+    play = run_cli(
+        "test.py", "--env", "Pendulum-v1", "--save-dir", str(tmp_path), "--output", str(out), "--episodes", "2"
+    )
     assert play.returncode == 0, play.stderr
-    assert count_frames(out) == 201  # every step of the 200-step episode, and the last frame
+    assert count_frames(out) == 201  # every step of the first 200-step episode, and the last frame
+    summary = play.stdout.splitlines()[-2]  # vector envs report the share at or above the threshold
+    assert summary.startswith("summary: ") and " at or above -200 | mean return " in summary
 
 
 def test_solved_thresholds():
-    from mario_a3c.config import config_from_args
-    from mario_a3c.trainer import solved_threshold
+    from mario_a3c.config import config_from_args, solved_threshold
 
     assert gym.spec("Pendulum-v1").reward_threshold is None  # so the preset supplies it
     expected = {"CartPole-v1": 475.0, "LunarLander-v3": 200.0, "Pendulum-v1": -200.0, "MountainCarContinuous-v0": 90.0}
