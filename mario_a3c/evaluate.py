@@ -120,7 +120,8 @@ def _play(args, cfg: Config, meta: dict, weights: dict, output: Path) -> int:
             parts.append(f"max x_pos {summary['max_x_pos']}")
         else:  # the share of episodes whose return reached the solved threshold ("clear_rate" in the JSON)
             parts = [] if threshold is None else [f"{rate:.0%} at or above {threshold:g}"]
-        print(f"summary: {' | '.join(parts + [f'mean return {summary["mean_return"]:.1f}'])}")
+        parts.append(f"mean return {summary['mean_return']:.1f}")
+        print("summary: " + " | ".join(parts))
     print(f"video: {output} ({summary['video_frames']} frames)")
     if args.json:
         write_json(Path(args.json), summary)

@@ -111,18 +111,23 @@ def test_solved_thresholds():
         assert solved_threshold(config_from_args(["--env", env_id]), gym.make(env_id)) == threshold
 
 
-def test_a_separate_learner_on_a_moved_rollout_computes_the_same_loss():
-    """The --device cuda path (learner copy + Rollout.to), exercised on the CPU."""
+def _cartpole_rollout(steps=16, envs=2):
     from functools import partial
 
-    from mario_a3c.gae import actor_critic_loss
-    from mario_a3c.play import copy_weights
     from mario_a3c.rollout import RolloutCollector, make_vector_env
 
-    envs = make_vector_env(partial(make_env, "CartPole-v1"), 3)
     torch.manual_seed(0)
     model = build_model(space_signature(make_env("CartPole-v1")))
-    rollout = RolloutCollector(envs, model, 10, 0.99, seed=0).collect()
+    vec = make_vector_env(partial(make_env, "CartPole-v1"), envs)
+    return model, RolloutCollector(vec, model, steps, 0.99, seed=0).collect()
+
+
+def test_a_separate_learner_on_a_moved_rollout_computes_the_same_loss():
+    """The --device cuda path (learner copy + Rollout.to), exercised on the CPU."""
+    from mario_a3c.gae import actor_critic_loss
+    from mario_a3c.play import copy_weights
+
+    model, rollout = _cartpole_rollout(steps=10, envs=3)
     learner = build_model(space_signature(make_env("CartPole-v1")))
     copy_weights(learner, model)
     cfg = Config(gamma=0.99, gae_lambda=0.95)
@@ -156,16 +161,9 @@ def test_reward_scale_changes_what_is_trained_on_not_what_is_logged():
 
 
 def test_normalized_advantages_enter_the_policy_loss_standardized():
-    from functools import partial
-
     from mario_a3c.gae import actor_critic_loss, compute_gae
-    from mario_a3c.rollout import RolloutCollector, make_vector_env
-    from models import Policy
 
-    envs = make_vector_env(partial(make_env, "CartPole-v1"), 2)
-    torch.manual_seed(0)
-    model = build_model(space_signature(make_env("CartPole-v1")))
-    rollout = RolloutCollector(envs, model, 16, 0.99, seed=0).collect()
+    model, rollout = _cartpole_rollout()
     with torch.no_grad():
         params, values = model.forward_sequence(rollout.obs, rollout.state0, rollout.starts)
         adv, _ = compute_gae(rollout.rewards, values, rollout.last_value, rollout.dones, 0.99, 0.95)
@@ -181,17 +179,6 @@ def test_normalized_advantages_enter_the_policy_loss_standardized():
     assert plain.policy_loss == pytest.approx(-adv.mean().item(), rel=1e-5)  # the surrogate at ratio 1
     assert normed.policy_loss == pytest.approx(0.0, abs=1e-6)
     assert normed.value_loss == plain.value_loss  # only the policy term changes
-
-
-def _cartpole_rollout(steps=16, envs=2):
-    from functools import partial
-
-    from mario_a3c.rollout import RolloutCollector, make_vector_env
-
-    torch.manual_seed(0)
-    model = build_model(space_signature(make_env("CartPole-v1")))
-    vec = make_vector_env(partial(make_env, "CartPole-v1"), envs)
-    return model, RolloutCollector(vec, model, steps, 0.99, seed=0).collect()
 
 
 def test_first_pass_gradient_is_the_plain_actor_critic_one():
