@@ -78,7 +78,7 @@ class Config:
     log_dir: str = "runs"
     """Where TensorBoard events go (<log-dir>/<run-name>/tb)."""
     seed: int = 0
-    """Base seed; worker i uses seed + i."""
+    """Base seed; worker i samples with seed + i, its env j is seeded with seed + i * num_envs + j."""
     device: str = "cpu"
     """cuda: learners re-forward and backpropagate on the GPU, the tester plays there; acting stays on the CPU."""
     backend: str = "mp"
@@ -105,6 +105,11 @@ class Config:
     def envs_per_worker(self) -> int:
         """Environments each learner steps in lock-step (each rollout is T x this)."""
         return self.num_envs
+
+    def env_seed(self, rank: int) -> int:
+        """Seed of learner ``rank``'s first env; its env i gets this + i, so every env of
+        every worker has a seed of its own (seed + rank * envs_per_worker + i)."""
+        return self.seed + rank * self.envs_per_worker
 
     @property
     def slug(self) -> str:

@@ -106,8 +106,9 @@ class RolloutCollector:
             reward = torch.as_tensor(reward, dtype=torch.float32) * self.reward_scale
             if done.any():
                 final = info["final_info"]
-                if truncated.any():
-                    reward += self._truncation_bootstrap(info, truncated, state)
+                cut = truncated & ~terminated  # a time limit can end a terminal step too: no bootstrap there
+                if cut.any():
+                    reward += self._truncation_bootstrap(info, cut, state)
                 frames += self._frames(final, done)
                 frames += self._frames(info, ~done)
                 episodes += self._episodes(final)

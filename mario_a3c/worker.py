@@ -55,7 +55,7 @@ def _train(rank: int, cfg: Config, sig: dict, shared: Shared) -> None:
     learner = model if cfg.device == "cpu" else build_model(sig, cfg.lstm_size).to(cfg.device)
     params = list(learner.parameters())
     collector = RolloutCollector(
-        envs, model, cfg.num_local_steps, cfg.gamma, seed=cfg.seed + rank, reward_scale=cfg.reward_scale
+        envs, model, cfg.num_local_steps, cfg.gamma, seed=cfg.env_seed(rank), reward_scale=cfg.reward_scale
     )
     while not shared.stop.is_set():
         copy_weights(model, shared.model)

@@ -17,6 +17,15 @@ import numpy as np
 import torch
 from torch.distributions import Normal
 
+_TINY = torch.finfo(torch.float32).tiny
+
+
+def gumbel_noise(u: torch.Tensor) -> torch.Tensor:
+    """Standard Gumbel noise ``-log(-log U)`` from uniforms in [0, 1), in place. ``rand``
+    draws 0 about once in 2^24 draws: moved to the smallest float, so U is in (0, 1) and the
+    noise stays finite."""
+    return u.clamp_(min=_TINY).log_().neg_().log_().neg_()
+
 
 class Policy:
     """A batch of action distributions with the verbs the worker and learner need.
@@ -38,8 +47,7 @@ class Policy:
     def sample(self) -> torch.Tensor:
         if self.continuous:
             return self.dist.sample()
-        gumbel = torch.rand_like(self.logits).log_().neg_().log_().neg_()
-        return (self.logits + gumbel).argmax(-1)
+        return (self.logits + gumbel_noise(torch.rand_like(self.logits))).argmax(-1)
 
     def greedy(self) -> torch.Tensor:
         return self.dist.mean if self.continuous else self.logits.argmax(-1)

@@ -31,6 +31,13 @@ def test_discrete_policy_matches_categorical_and_samples_its_probabilities():
     assert (freq - ref.probs).abs().max() < 0.01
 
 
+def test_gumbel_noise_is_finite_at_both_ends_of_rand():
+    from models.distributions import gumbel_noise
+
+    u = torch.tensor([0.0, 0.5, 1.0 - 2**-24])  # rand's smallest and largest draws
+    assert torch.isfinite(gumbel_noise(u)).all()
+
+
 def test_forward_sequence_reproduces_stepwise_forward_with_resets():
     torch.manual_seed(0)
     model = build_model(MARIO_SIG)

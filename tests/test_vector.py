@@ -223,3 +223,47 @@ def test_later_passes_stop_pushing_a_policy_that_left_the_clip_range():
     inside = -(ratio * targets.advantages)[~beyond].sum() / ratio.numel()
     (want,) = torch.autograd.grad(inside, [model.policy.weight])
     assert torch.allclose(got, want, atol=1e-6)
+
+
+def test_every_env_of_every_worker_has_a_seed_of_its_own():
+    """2 workers x 8 envs: 16 different seeds, so 16 different CartPole starts."""
+    from functools import partial
+
+    from mario_a3c.rollout import RolloutCollector, make_vector_env
+
+    cfg = Config(env_id="CartPole-v1", num_envs=8, seed=3)
+    model = build_model(space_signature(make_env("CartPole-v1")))
+    starts = []
+    for rank in range(2):
+        envs = make_vector_env(partial(make_env, "CartPole-v1"), cfg.envs_per_worker)
+        collector = RolloutCollector(envs, model, 1, 0.99, seed=cfg.env_seed(rank))
+        starts += [tuple(o.tolist()) for o in collector.obs]
+    assert len(set(starts)) == 16
+
+
+class _FallsOnItsLastStep(gym.Env):
+    """A one-number env whose episode terminates exactly on the step its time limit ends it."""
+
+    observation_space = gym.spaces.Box(-1.0, 1.0, (1,), np.float32)
+    action_space = gym.spaces.Discrete(2)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t = 0
+        return np.zeros(1, np.float32), {}
+
+    def step(self, action):
+        self.t += 1
+        return np.full(1, 0.5, np.float32), 1.0, self.t == 3, False, {}
+
+
+def test_a_terminal_step_on_the_time_limit_is_not_bootstrapped():
+    from mario_a3c.rollout import RolloutCollector, make_vector_env
+
+    make = lambda: gym.wrappers.TimeLimit(_FallsOnItsLastStep(), max_episode_steps=3)  # noqa: E731
+    envs = make_vector_env(make, 2)
+    model = build_model(space_signature(make()))
+    torch.nn.init.constant_(model.value.bias, 5.0)  # V(final obs) far from 0: a bootstrap would show
+    rollout = RolloutCollector(envs, model, 6, 0.9, seed=0).collect()
+    assert rollout.dones[2].all() and rollout.dones[5].all()
+    assert torch.all(rollout.rewards == 1.0)  # terminated and truncated on step 3: just the reward

@@ -1,0 +1,132 @@
+"""Time to the first greedy clear of a Mario stage, over seeds: the learning benchmark.
+
+    python scripts/benchmark_learning.py --seeds 3 --limit 2700 --json docs/runs/learning/defaults.json
+    python scripts/benchmark_learning.py --seeds 3 --json b.json -- --num-envs 4 --lr 2e-4   # an A/B arm
+
+Each seed is a real ``train.py --stop-when-solved --seed S --max-seconds LIMIT`` run, one
+after the other (two runs at once on a small machine would halve each other's speed).
+Per seed: cleared or not, frames and wall seconds at the first greedy clear (the tester's),
+mean training frames/s, and the agent steps of that clearing greedy episode; then the
+medians, where a seed that did not clear counts as slower than every seed that did.
+
+With ``--json``, each seed's result is written as soon as it ends and a seed already in
+the file (same train.py flags) is not run again: an interrupted benchmark continues where
+it stopped. The run directories stay under ``--out`` (clearing checkpoints included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from mario_a3c.rundir import write_json  # noqa: E402
+
+
+def first_clear_steps(run_dir: Path) -> int | None:
+    """Agent steps of the first greedy evaluation that reached the flag (progress.csv)."""
+    with open(run_dir / "progress.csv", newline="") as f:
+        for row in csv.DictReader(f):
+            if row["kind"] == "eval" and int(row["flag"]):
+                return int(row["length"])
+    return None
+
+
+def run_seed(args, seed: int, extra: list[str]) -> dict:
+    out = Path(args.out) / f"seed{seed}"
+    cmd = [sys.executable, str(ROOT / "train.py"), "--world", str(args.world), "--stage", str(args.stage)]
+    cmd += ["--seed", str(seed), "--stop-when-solved", "--max-seconds", str(args.limit)]
+    cmd += ["--save-dir", str(out), "--log-dir", str(out), *extra]
+    print(f"seed {seed}: {' '.join(cmd[1:])}", file=sys.stderr, flush=True)
+    started = time.time()
+    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, env=dict(os.environ, OMP_NUM_THREADS="1"))
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark_learning: seed {seed}: train.py exited {proc.returncode}")
+    run_dir = max(out.glob("*/summary.json"), key=lambda p: p.stat().st_mtime).parent
+    s = json.loads((run_dir / "summary.json").read_text())
+    return {
+        "seed": seed,
+        "cleared": bool(s["solved"]),
+        "clear_frames": s["solved_at_frames"] if s["solved"] else None,
+        "clear_seconds": s["solved_at_seconds"] if s["solved"] else None,
+        "clear_agent_steps": first_clear_steps(run_dir) if s["solved"] else None,
+        "frames": s["frames"],
+        "wall_seconds": s["wall_seconds"],
+        "train_fps": round(s["frames"] / s["wall_seconds"], 1),
+        "best_x_pos": s["best_x_pos"],
+        "run_dir": str(run_dir),
+        "elapsed": round(time.time() - started, 1),
+    }
+
+
+def median_clear(results: list[dict], key: str) -> float:
+    """The median of ``key`` over seeds; a seed that did not clear counts as infinitely slow."""
+    return statistics.median(r[key] if r["cleared"] else math.inf for r in results)
+
+
+def fmt(value, spec: str = ",.0f") -> str:
+    return "not cleared" if value is None or value == math.inf else format(value, spec)
+
+
+def table(results: list[dict]) -> str:
+    lines = [
+        "| seed | cleared | frames to clear | minutes to clear | training frames/s | clearing episode agent steps |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        minutes = r["clear_seconds"] / 60 if r["cleared"] else None
+        lines.append(
+            f"| {r['seed']} | {'yes' if r['cleared'] else 'no'} | {fmt(r['clear_frames'])} | {fmt(minutes, '.1f')}"
+            f" | {r['train_fps']:,.0f} | {fmt(r['clear_agent_steps'])} |"
+        )
+    frames, seconds = median_clear(results, "clear_frames"), median_clear(results, "clear_seconds")
+    fps = statistics.median(r["train_fps"] for r in results)
+    lines.append(
+        f"| median | {sum(r['cleared'] for r in results)}/{len(results)} | {fmt(frames)}"
+        f" | {fmt(seconds / 60, '.1f')} | {fps:,.0f} | |"
+    )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seeds", type=int, default=3, help="how many seeds (0, 1, ... unless --first-seed)")
+    p.add_argument("--first-seed", type=int, default=0)
+    p.add_argument("--world", type=int, default=1)
+    p.add_argument("--stage", type=int, default=1)
+    p.add_argument("--limit", type=float, default=2700.0, help="wall seconds each seed may train")
+    p.add_argument("--out", default="runs/benchmark_learning", help="where the seeds' run directories go")
+    p.add_argument("--json", default=None, help="write (and continue) the results here")
+    p.add_argument("train_args", nargs=argparse.REMAINDER, help="after --: extra train.py flags")
+    args = p.parse_args()
+    extra = [a for a in args.train_args if a != "--"]
+    if args.seeds < 1 or args.limit <= 0:
+        p.error("--seeds and --limit must be positive")
+    done: dict[int, dict] = {}
+    if args.json and Path(args.json).exists():
+        old = json.loads(Path(args.json).read_text())
+        if old.get("train_args") == extra and old.get("world") == args.world and old.get("stage") == args.stage:
+            done = {r["seed"]: r for r in old["seeds"]}
+    results = []
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
+        results.append(done[seed] if seed in done else run_seed(args, seed, extra))
+        if args.json:
+            report = {"world": args.world, "stage": args.stage, "limit": args.limit, "train_args": extra}
+            report.update(seeds=results, median_clear_frames=median_clear(results, "clear_frames"))
+            report["median_clear_seconds"] = median_clear(results, "clear_seconds")
+            write_json(Path(args.json), {k: (None if v == math.inf else v) for k, v in report.items()})
+    print(table(results))
+
+
+if __name__ == "__main__":
+    main()
