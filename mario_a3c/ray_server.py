@@ -180,8 +180,8 @@ class _Optimizer:
     def __init__(self, shared: RemoteShared):
         self.shared = shared
 
-    def step(self, grads: list[torch.Tensor | None]) -> None:
-        """Keep the gradient; ``frames.add`` sends it with the rollout's frames in one call."""
+    def step(self, grads: list[torch.Tensor | None], slot: int = 0) -> None:
+        """Keep the gradient (the server counts every update in its one slot); ``frames.add`` sends it with the rollout's frames in one call."""
         self.shared._grads = [None if g is None else g.detach().cpu().numpy() for g in grads]
 
     def state_dict(self) -> dict:

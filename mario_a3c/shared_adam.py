@@ -1,8 +1,10 @@
 """Adam whose moments and step count live in shared memory.
 
-Every A3C worker steps the same optimizer state (Hogwild: no lock). The step count is
-one shared tensor, so bias correction follows the number of updates the *model* has
-received, not the number one worker made (uvipen's GlobalAdam keeps it per process).
+Every A3C worker steps the same optimizer state (Hogwild: no lock). Bias correction
+follows the number of updates the *model* has received, not the number one worker made
+(uvipen's GlobalAdam keeps it per process): each worker counts its own updates in a
+shared slot of its own (``step(grads, slot=rank)``), and the count is the sum of the slots,
+exact without a lock (a shared ``+= 1`` from several processes loses increments).
 
 Gradients are passed to ``step(grads)`` explicitly on every update, so each update
 applies exactly one rollout's gradient: nothing is aliased once and left to
@@ -20,35 +22,46 @@ import torch
 
 
 class SharedAdam:
-    def __init__(self, params: Iterable[torch.Tensor], lr: float, betas=(0.9, 0.999), eps: float = 1e-8):
+    def __init__(
+        self, params: Iterable[torch.Tensor], lr: float, betas=(0.9, 0.999), eps: float = 1e-8, slots: int = 1
+    ):
         self.params = list(params)
         self.lr, self.betas, self.eps = lr, betas, eps
-        self.steps = torch.zeros(1, dtype=torch.int64)
+        self.slot_steps = torch.zeros(slots, dtype=torch.int64)  # updates made by each worker
         self.exp_avg = [torch.zeros_like(p) for p in self.params]
         self.exp_avg_sq = [torch.zeros_like(p) for p in self.params]
 
     def share_memory(self) -> SharedAdam:
-        for t in [self.steps, *self.exp_avg, *self.exp_avg_sq]:
+        for t in [self.slot_steps, *self.exp_avg, *self.exp_avg_sq]:
             t.share_memory_()
         return self
 
+    @property
+    def steps(self) -> int:
+        """Updates the model has received (all workers)."""
+        return int(self.slot_steps.sum())
+
     @torch.no_grad()
-    def step(self, grads: Sequence[torch.Tensor | None]) -> None:
-        """Apply one update from ``grads`` (one per parameter, same order; None = no grad).
+    def step(self, grads: Sequence[torch.Tensor | None], slot: int = 0) -> None:
+        """Apply one update from ``grads`` (one per parameter, same order; None = no grad),
+        counted in ``slot`` (the calling worker's rank).
 
         One call of PyTorch's fused Adam kernel (the one ``torch.optim.Adam(fused=True)``
         runs) over all parameters: a single pass over each tensor, no temporaries; about
-        3x faster on a CPU than the same update written as per-tensor operations.
+        3x faster on a CPU than the same update written as per-tensor operations. That
+        kernel walks raw memory and ignores strides, so a gradient laid out otherwise than
+        its parameter (NCHW for a channels-last convolution weight, say) is first copied
+        into the parameter's layout.
         """
         live = [
-            (p, g.to(p.device), m, v)
+            (p, _like(p, g), m, v)
             for p, g, m, v in zip(self.params, grads, self.exp_avg, self.exp_avg_sq, strict=True)
             if g is not None
         ]
         if not live:
             return
-        self.steps += 1
-        step = self.steps.to(torch.float32)  # this update's count, for the bias corrections
+        self.slot_steps[slot] += 1  # only this worker writes its slot
+        step = torch.tensor(float(self.steps))  # this update's count, for the bias corrections
         params, grads_, exp_avg, exp_avg_sq = (list(column) for column in zip(*live, strict=True))
         b1, b2 = self.betas
         torch._fused_adam_(
@@ -69,7 +82,7 @@ class SharedAdam:
 
     def state_dict(self) -> dict:
         return {
-            "steps": self.steps.clone(),
+            "steps": torch.tensor([self.steps]),
             "exp_avg": [m.clone() for m in self.exp_avg],
             "exp_avg_sq": [v.clone() for v in self.exp_avg_sq],
         }
@@ -78,6 +91,15 @@ class SharedAdam:
         """Copy saved moments into the existing (possibly shared) tensors."""
         if len(state["exp_avg"]) != len(self.exp_avg):
             raise ValueError("optimizer state does not match the model's parameters")
-        self.steps.copy_(state["steps"])
+        self.slot_steps.zero_()
+        self.slot_steps[0] = int(state["steps"].sum())  # the total, whichever worker goes on from it
         for dst, src in zip(self.exp_avg + self.exp_avg_sq, state["exp_avg"] + state["exp_avg_sq"], strict=True):
             dst.copy_(src)
+
+
+def _like(param: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
+    """``grad`` on ``param``'s device with ``param``'s strides (a copy only when they differ)."""
+    grad = grad.to(param.device)
+    if grad.stride() == param.stride():
+        return grad
+    return torch.empty_like(param).copy_(grad)

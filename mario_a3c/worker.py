@@ -22,18 +22,21 @@ from models import build_model
 from wrappers import make_env
 
 
-def apply_gradients(model, params: list, loss: torch.Tensor, optimizer, max_norm: float) -> tuple[float, bool]:
+def apply_gradients(
+    model, params: list, loss: torch.Tensor, optimizer, max_norm: float, slot: int = 0
+) -> tuple[float, bool]:
     """Backward, clip, and step the (shared) optimizer with exactly this loss's gradient.
 
     A non-finite loss or gradient norm skips the update, so the global model never
-    receives NaN or Inf; the caller counts the skip. Returns (grad norm, applied).
+    receives NaN or Inf; the caller counts the skip. ``slot``: the worker's rank, where the
+    optimizer counts its updates. Returns (grad norm, applied).
     """
     model.zero_grad(set_to_none=True)
     loss.backward()
     norm = float(torch.nn.utils.clip_grad_norm_(params, max_norm))
     if not (math.isfinite(norm) and math.isfinite(loss.item())):
         return norm, False
-    optimizer.step([p.grad for p in params])
+    optimizer.step([p.grad for p in params], slot)
     return norm, True
 
 
@@ -68,7 +71,7 @@ def _train(rank: int, cfg: Config, sig: dict, shared: Shared) -> None:
             if epoch:  # a later pass starts from the shared weights this rollout's first step moved
                 copy_weights(learner, shared.model)
             loss, stats, targets = actor_critic_loss(learner, rollout, cfg, targets)
-            norm, finite = apply_gradients(learner, params, loss, shared.optimizer, cfg.max_grad_norm)
+            norm, finite = apply_gradients(learner, params, loss, shared.optimizer, cfg.max_grad_norm, rank)
             skipped |= not finite
             total = shared.frames.add(rank, rollout.frames if epoch == 0 else 0)
         shared.queue.put(("update", rank, rollout.frames, stats.__dict__, norm, skipped, rollout.episodes))

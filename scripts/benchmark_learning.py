@@ -54,6 +54,10 @@ def run_seed(args, seed: int, extra: list[str]) -> dict:
         raise SystemExit(f"benchmark_learning: seed {seed}: train.py exited {proc.returncode}")
     run_dir = max(out.glob("*/summary.json"), key=lambda p: p.stat().st_mtime).parent
     s = json.loads((run_dir / "summary.json").read_text())
+    if s["stopped_by"] in ("SIGINT", "SIGTERM"):  # not a result: this seed runs again next time
+        raise SystemExit(
+            f"benchmark_learning: seed {seed} was interrupted ({s['stopped_by']}); nothing recorded for it"
+        )
     return {
         "seed": seed,
         "cleared": bool(s["solved"]),
