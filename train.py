@@ -2,8 +2,7 @@
 
 import sys
 
-from mario_a3c.cli import run_cli
-from mario_a3c.config import config_from_args
+from mario_a3c.cli import config_from_args, run_cli
 from mario_a3c.trainer import train
 
 if __name__ == "__main__":

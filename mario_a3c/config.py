@@ -1,19 +1,16 @@
-"""The run's configuration: one frozen dataclass, per-environment presets, the CLI parser.
+"""The run's configuration: one frozen dataclass, per-environment presets, validation.
 
 Defaults live in ``PRESETS`` (one row per environment family, readable at a glance);
-flags override them. ``--num_global_steps`` and the other spellings of the predecessor
-(uvipen/Super-mario-bros-A3C-pytorch) are accepted as aliases.
+flags (``mario_a3c/cli.py``) override them.
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import os
 from dataclasses import dataclass
 
-from mario_a3c.errors import ArgumentParser, UserError
-from wrappers import is_mario, mario_id
+from mario_a3c.errors import UserError
+from wrappers import is_mario
 
 FRAME_SKIP = 4  # emulator frames per agent step for pixel envs
 
@@ -191,154 +188,6 @@ def solved_threshold(cfg: Config, env) -> float | None:
     return env.spec.reward_threshold if env.spec else None
 
 
-def on_off(text: str) -> bool:
-    """A boolean flag's value: on/off, true/false, yes/no or 1/0."""
-    value = text.strip().lower()
-    if value in ("on", "true", "yes", "1"):
-        return True
-    if value in ("off", "false", "no", "0"):
-        return False
-    raise argparse.ArgumentTypeError(f"{text!r}: say on or off")
-
-
-# Flags whose default comes from the env's preset row: (flag, predecessor's alias, type, help).
-PRESET_FLAGS = [
-    ("lr", None, float, "learning rate"),
-    ("gamma", None, float, "discount factor"),
-    ("gae-lambda", "--tau", float, "GAE lambda"),
-    ("entropy-coef", "--beta", float, "entropy coefficient"),
-    ("value-coef", None, float, "value loss coefficient"),
-    ("reward-scale", None, float, "training reward multiplier"),
-    ("normalize-advantages", None, on_off, "advantages to mean 0, std 1 per update (on/off)"),
-    ("max-grad-norm", None, float, "gradient norm clip"),
-    ("epochs", None, int, "optimizer steps per rollout (above 1: PPO's clipped ratio bounds the later ones)"),
-    ("clip-coef", None, float, "with --epochs above 1: the ratio's clip range 1 +- this"),
-    ("num-local-steps", "--num_local_steps", int, "rollout length"),
-    ("num-envs", None, int, "environments per learner in lock-step (A2C: 8)"),
-    ("max-frames", None, int, "emulator frames to train for"),
-    ("lstm-size", None, int, "LSTMCell units, 0 for none"),
-    ("eval-interval", None, float, "seconds between greedy evaluations"),
-    ("checkpoint-interval", None, float, "seconds between checkpoints"),
-    ("max-restarts", None, int, "restarts allowed per dead process"),
-]
-
-
-def add_env_flags(p: argparse.ArgumentParser) -> None:
-    """--world, --stage and --env: the flags train.py and test.py share to name the game."""
-    p.add_argument("--world", type=int, default=1, help="Mario world 1-8")
-    p.add_argument("--stage", type=int, default=1, help="Mario stage 1-4")
-    p.add_argument("--env", default=None, help="any Gymnasium env id instead of Mario (CartPole-v1, ALE/Pong-v5, ...)")
-
-
-def env_id_from_args(args: argparse.Namespace) -> str:
-    """The env id the --world/--stage/--env flags name; UserError for a stage that does not exist."""
-    if args.env is not None:
-        return args.env
-    if not (1 <= args.world <= 8):
-        raise UserError(f"--world {args.world}: Super Mario Bros has worlds 1-8")
-    if not (1 <= args.stage <= 4):
-        raise UserError(f"--stage {args.stage}: each world has stages 1-4")
-    return mario_id(args.world, args.stage)
-
-
-class DefaultsHelp(argparse.ArgumentDefaultsHelpFormatter):
-    """Shows each flag's default; a flag whose default depends on the env says so itself."""
-
-    def _get_help_string(self, action: argparse.Action) -> str | None:
-        return action.help if action.default is None else super()._get_help_string(action)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    d = Config()
-    p = ArgumentParser(
-        description="Train an A3C agent (Super Mario Bros by default).",
-        formatter_class=DefaultsHelp,
-    )
-    add_env_flags(p)
-    p.add_argument("--action-type", "--action_type", default=d.action_type, help="right, simple or complex")
-    p.add_argument(
-        "--algo",
-        default=d.algo,
-        choices=["a3c", "a2c"],
-        help="a3c: asynchronous workers; a2c: one learner; each steps --num-envs envs in lock-step",
-    )
-    p.add_argument(
-        "--num-processes", "--num_processes", type=int, default=None, help="A3C workers (default: the number of cores)"
-    )
-    for name, alias, kind, help_ in PRESET_FLAGS:
-        names = [f"--{name}"] + ([alias] if alias else [])
-        default = getattr(d, name.replace("-", "_"))
-        p.add_argument(
-            *names, type=kind, default=None, help=f"{help_} (default: {default} for Mario, else the env's preset)"
-        )
-    p.add_argument("--max-seconds", type=float, default=None, help="also stop after this much wall time")
-    p.add_argument("--stop-when-solved", action="store_true", help="stop once solved (benchmarks use this)")
-    p.add_argument(
-        "--solved-return", type=float, default=None, help="mean return of 100 episodes that counts as solved (preset)"
-    )
-    p.add_argument("--num_global_steps", type=int, default=None, help="agent steps (predecessor's flag; x4 frames)")
-    p.add_argument("--save-dir", "--saved_path", default=d.save_dir, help="where run directories go")
-    p.add_argument("--log-dir", "--log_path", default=d.log_dir, help="where TensorBoard events go")
-    p.add_argument("--seed", type=int, default=d.seed, help="base seed")
-    p.add_argument(
-        "--device",
-        default=d.device,
-        choices=["cpu", "cuda"],
-        help="cuda: the learners' batched re-forward/backward and the tester on a GPU; acting stays on the CPU",
-    )
-    p.add_argument(
-        "--resume",
-        nargs="?",
-        const="",
-        default=None,
-        help="continue a run (newest of this env, or a run dir / checkpoint path)",
-    )
-    p.add_argument("--from-stage", default=None, help="initial weights from another stage: W-S or a path")
-    p.add_argument(
-        "--backend",
-        default=d.backend,
-        choices=["mp", "ray"],
-        help="mp: processes sharing memory on this machine; ray: Ray actors and a parameter server",
-    )
-    p.add_argument("--ray-address", default=None, help="with --backend ray: join this cluster (host:port or auto)")
-    p.add_argument(
-        "--max-staleness", type=int, default=d.max_staleness, help="with --backend ray: drop older gradients"
-    )
-    return p
-
-
-def config_from_args(argv: list[str] | None = None) -> Config:
-    """Parse and validate; raises UserError with a one-line message on bad input."""
-    args = build_parser().parse_args(argv)
-    env_id = env_id_from_args(args)
-    values = preset_for(env_id, args.algo)
-    for key in [name.replace("-", "_") for name, *_ in PRESET_FLAGS] + ["solved_return"]:
-        if getattr(args, key) is not None:
-            values[key] = getattr(args, key)
-    if args.num_global_steps is not None:
-        values["max_frames"] = args.num_global_steps * Config(env_id=env_id).frame_skip
-    cfg = Config(
-        env_id=env_id,
-        action_type=args.action_type,
-        algo=args.algo,
-        num_processes=args.num_processes if args.num_processes is not None else (os.cpu_count() or 1),
-        save_dir=args.save_dir,
-        log_dir=args.log_dir,
-        seed=args.seed,
-        device=args.device,
-        resume=args.resume,
-        from_stage=args.from_stage,
-        backend=args.backend,
-        ray_address=args.ray_address,
-        max_staleness=args.max_staleness,
-        max_seconds=args.max_seconds,
-        stop_when_solved=args.stop_when_solved,
-        **values,
-    )
-    validate(cfg)
-    return cfg
-
-
 def validate(cfg: Config) -> None:
     """Reject values no run can use, naming the flag."""
     if cfg.algo not in ("a3c", "a2c"):
@@ -383,13 +232,4 @@ def config_from_dict(data: dict) -> Config:
     return Config(**{k: v for k, v in data.items() if k in known})
 
 
-__all__ = [
-    "Config",
-    "PRESETS",
-    "UserError",
-    "build_parser",
-    "config_from_args",
-    "config_from_dict",
-    "config_to_dict",
-    "validate",
-]
+__all__ = ["Config", "PRESETS", "UserError", "config_from_dict", "config_to_dict", "preset_for", "validate"]

@@ -10,12 +10,12 @@ import numpy as np
 import torch
 
 from mario_a3c.checkpoint import load_checkpoint
-from mario_a3c.config import Config, add_env_flags, config_from_dict, env_id_from_args, solved_threshold
+from mario_a3c.cli import add_env_flags, env_id_from_args
+from mario_a3c.config import Config, config_from_dict, solved_threshold
 from mario_a3c.errors import ArgumentParser, UserError
 from mario_a3c.play import play_episode
 from mario_a3c.rundir import ensure_writable_dir, find_checkpoint, write_json
-from mario_a3c.tester import video_fps
-from mario_a3c.video import Mp4Writer, count_frames
+from mario_a3c.video import Mp4Writer, count_frames, video_fps
 from models import build_model
 from wrappers import is_mario, make_env, space_signature
 
@@ -84,7 +84,7 @@ def _play(args, cfg: Config, meta: dict, weights: dict, output: Path) -> int:
     threshold = solved_threshold(cfg, env)
     results = []
     for i in range(args.episodes):
-        writer = Mp4Writer(output, fps=video_fps(cfg, env)) if i == 0 else None
+        writer = Mp4Writer(output, fps=video_fps(env, cfg.frame_skip)) if i == 0 else None
         wrapped = _Tee(writer, viewer) if (writer or viewer) else None
         ep = play_episode(env, model, greedy=not args.sample, seed=args.seed + i, writer=wrapped, device=args.device)
         if writer:

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from tensorboardX import SummaryWriter
 
+from mario_a3c.messages import Update
 from wrappers import is_mario
 
 CSV_FIELDS = ["kind", "frames", "seconds", "return", "raw_return", "length", "x_pos", "flag", "game_score"]
@@ -70,11 +71,11 @@ class Monitor:
     def seconds(self) -> float:
         return time.time() - self.t0
 
-    def update(self, rank: int, frames: int, losses: dict, norm: float, skipped: bool, episodes: list) -> None:
-        self.frames += frames
-        self.skipped += int(skipped)
-        self._losses.append((losses, norm))
-        for ep in episodes:
+    def update(self, u: Update) -> None:
+        self.frames += u.frames
+        self.skipped += int(u.skipped)
+        self._losses.append((u.losses, u.grad_norm))
+        for ep in u.episodes:
             self.episode(ep)
 
     def episode(self, ep: dict) -> None:

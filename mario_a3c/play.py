@@ -8,13 +8,6 @@ import torch
 from models import Policy, to_env
 
 
-def copy_weights(dst: torch.nn.Module, src: torch.nn.Module) -> None:
-    """dst <- src, parameter by parameter, in place (no allocation)."""
-    with torch.no_grad():
-        for d, s in zip(dst.parameters(), src.parameters(), strict=True):
-            d.copy_(s)
-
-
 @torch.no_grad()
 def play_episode(
     env: gym.Env,

@@ -20,10 +20,9 @@ import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from mario_a3c.config import Config, config_from_dict
-from mario_a3c.errors import UserError
+from mario_a3c.errors import RunFailed, UserError
 from mario_a3c.ray_server import ParameterServer, RemoteShared
 from mario_a3c.start import Start
-from mario_a3c.supervisor import RunFailed
 from mario_a3c.tester import test_worker
 from mario_a3c.worker import train_worker
 

@@ -1,11 +1,11 @@
-"""The transport of --backend ray: a parameter server, and ``Shared``'s interface over it.
+"""The transport of --backend ray: a parameter server, and ``shared.SharedRun`` over it.
 
 A ``ParameterServer`` actor holds the global model and applies each gradient with the same
 ``SharedAdam`` as the multiprocessing backend; it hands out the weights tagged with a
-version number. ``RemoteShared`` gives the worker and tester loops (``worker.train_worker``,
-``tester.test_worker``) the interface of ``shared.Shared`` over that server, so they run
-unchanged. Per update a worker pulls the weights once (before its rollout) and pushes one
-gradient with its frame count (after it). A gradient computed from weights more than
+version number. ``RemoteShared`` is ``shared.SharedRun`` over that server, so the worker
+and tester loops (``worker.train_worker``, ``tester.test_worker``) run unchanged. Per
+update a worker pulls the weights once (before its rollout) and pushes one gradient with
+its frame count (after it), in one explicit ``push``. A gradient computed from weights more than
 ``--max-staleness`` versions old is dropped and counted; the lag of every gradient is
 reported to the trainer (``ray/staleness_*`` in TensorBoard).
 """
@@ -20,8 +20,9 @@ import ray
 import torch
 
 from mario_a3c.config import config_from_dict
+from mario_a3c.errors import RunFailed
+from mario_a3c.messages import Staleness
 from mario_a3c.shared_adam import SharedAdam
-from mario_a3c.supervisor import RunFailed
 from models import build_model
 
 
@@ -69,11 +70,11 @@ class ParameterServer:
         self.messages.append(message)
 
     def drain(self) -> tuple[list[tuple], bool]:
-        """(messages since the last drain, then ``("staleness", lags, dropped)`` for the
+        """(messages since the last drain, then a ``Staleness`` for the
         gradients since then; whether the run was stopped)."""
         out, self.messages = self.messages, []
         if self.lags:
-            out.append(("staleness", self.lags, self.dropped))
+            out.append(Staleness(self.lags, self.dropped))
             self.lags, self.dropped = [], 0
         return out, self.stopped
 
@@ -102,13 +103,12 @@ def _tensor(array: np.ndarray) -> torch.Tensor:
 
 
 class RemoteShared:
-    """``shared.Shared``'s interface over a parameter server, for code in a Ray actor or the driver."""
+    """``shared.SharedRun`` over a parameter server, for code in a Ray actor or the driver."""
 
     def __init__(self, server, sig: dict, lstm_size: int):
         self.server = server
         self._mirror = build_model(sig, lstm_size)
         self._version = 0
-        self._grads: list[np.ndarray | None] | None = None
         self.lost = False  # the server died: the weights since the last checkpoint are gone
         self.stop = _Stop(self)
         self.frames = _Frames(self)
@@ -116,6 +116,13 @@ class RemoteShared:
         self.queue = _Queue(server)
         self.best_eval = _BestEval(self)
         self.trainer_pid = 0  # Ray owns these processes; they are not the trainer's children
+
+    def push(self, rank: int, grads: list[torch.Tensor] | None, frames: int) -> int:
+        """One call: the gradient (if any) with the weights' version it came from, and the frames."""
+        arrays = None if grads is None else [None if g is None else g.detach().cpu().numpy() for g in grads]
+        total, stopped = self.get(self.server.push.remote(self._version, arrays, frames))
+        self.stop.local |= stopped
+        return total
 
     @property
     def model(self) -> torch.nn.Module:
@@ -163,14 +170,6 @@ class _Frames:
     def __init__(self, shared: RemoteShared):
         self.shared = shared
 
-    def add(self, _rank: int, frames: int) -> int:
-        """Push the pending gradient (if any) with this rollout's frames; the run's total frames."""
-        s = self.shared
-        total, stopped = s.get(s.server.push.remote(s._version, s._grads, frames))
-        s._grads = None
-        s.stop.local |= stopped
-        return total
-
     @property
     def value(self) -> int:
         return self.shared.get(self.shared.server.frames_and_stop.remote())[0]
@@ -179,10 +178,6 @@ class _Frames:
 class _Optimizer:
     def __init__(self, shared: RemoteShared):
         self.shared = shared
-
-    def step(self, grads: list[torch.Tensor | None], slot: int = 0) -> None:
-        """Keep the gradient (the server counts every update in its one slot); ``frames.add`` sends it with the rollout's frames in one call."""
-        self.shared._grads = [None if g is None else g.detach().cpu().numpy() for g in grads]
 
     def state_dict(self) -> dict:
         return self.shared.get(self.shared.server.optimizer_state.remote())

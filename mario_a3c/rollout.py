@@ -3,7 +3,7 @@
 Every learner (an A3C worker, A2C's one learner) steps a vector env of ``num_envs``
 environments, one for a Mario worker: the same code. Actions
 are chosen under ``torch.no_grad()``; the learner re-forwards the stored frames with
-autograd afterwards (see ``gae.actor_critic_loss``). Buffers are allocated once and
+autograd afterwards (see ``loss.actor_critic_loss``). Buffers are allocated once and
 overwritten every rollout: the hot loop allocates no tensors for the frames it keeps.
 """
 

@@ -1,4 +1,9 @@
-"""What the trainer shares with its child processes, and the setup every child runs first."""
+"""What the trainer shares with its child processes, and the setup every child runs first.
+
+``SharedRun`` is the interface the worker and tester loops see; ``Shared`` is its
+transport over shared memory on one machine (--backend mp), ``ray_server.RemoteShared``
+its transport over a parameter server (--backend ray).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import os
 import signal
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 
@@ -59,9 +64,45 @@ class FrameCounter:
         return int(sum(self._slots))
 
 
+class SharedRun(Protocol):
+    """What a worker or the tester may ask of the run it belongs to."""
+
+    trainer_pid: int  # the supervising process (0: none to watch, Ray)
+
+    @property
+    def model(self) -> torch.nn.Module:
+        """The global weights (read them with ``copy_weights``)."""
+        ...
+
+    @property
+    def stop(self) -> StopFlag:
+        """``set()``, ``is_set()``, ``wait(seconds)``."""
+        ...
+
+    @property
+    def frames(self) -> FrameCounter:
+        """``value``: the run's emulator frames so far."""
+        ...
+
+    @property
+    def best_eval(self) -> Any:
+        """``value``: the best greedy return so far (the tester reads and writes it)."""
+        ...
+
+    @property
+    def queue(self) -> Any:
+        """``put(message)``: a ``messages`` type to the trainer."""
+        ...
+
+    def push(self, rank: int, grads: list[torch.Tensor] | None, frames: int) -> int:
+        """Apply one gradient (None: a skipped update) to the global model and count
+        ``frames``; returns the run's total frames."""
+        ...
+
+
 @dataclass
 class Shared:
-    """Objects created once by the trainer and handed to every process."""
+    """Objects created once by the trainer and handed to every process (``SharedRun`` over shared memory)."""
 
     model: torch.nn.Module  # global weights, in shared memory
     optimizer: SharedAdam  # moments and step count, in shared memory
@@ -70,6 +111,11 @@ class Shared:
     stop: StopFlag  # set to end every loop
     queue: Any = None  # this child's own mp.Queue to the trainer (updates, episodes, evals, errors)
     trainer_pid: int = 0  # the supervising process; children exit if it is gone (0: not our child, Ray)
+
+    def push(self, rank: int, grads: list[torch.Tensor] | None, frames: int) -> int:
+        if grads is not None:
+            self.optimizer.step(grads, slot=rank)
+        return self.frames.add(rank, frames)
 
 
 def child_setup(seed: int, name: str, trainer_pid: int) -> None:

@@ -10,13 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from mario_a3c.config import Config
+from mario_a3c.errors import RunFailed
+from mario_a3c.messages import ChildError
 from mario_a3c.shared import Shared
 from mario_a3c.tester import test_worker
 from mario_a3c.worker import train_worker
-
-
-class RunFailed(Exception):
-    """A child died more often than ``max_restarts`` allows; the message names it and why."""
 
 
 def _exit_cause(code: int | None) -> str:
@@ -79,8 +77,8 @@ class Supervisor:
         for name in self.specs:
             self._spawn(name)
 
-    def record_error(self, name: str, message: str, _traceback: str) -> None:
-        self.errors[name] = message
+    def record_error(self, error: ChildError) -> None:
+        self.errors[error.process] = error.message
 
     def check(self) -> None:
         """Restart children that died while the run goes on; raise RunFailed past the budget."""
@@ -89,8 +87,8 @@ class Supervisor:
                 continue
             time.sleep(0.1)  # let the dead child's last message (its error) arrive
             self.pending += self._take(name)
-            for msg in [m for m in self.pending if m[0] == "error" and m[1] == name]:
-                self.record_error(*msg[1:])
+            for msg in [m for m in self.pending if isinstance(m, ChildError) and m.process == name]:
+                self.record_error(msg)
                 self.pending.remove(msg)
             cause = self.errors.pop(name, None) or _exit_cause(proc.exitcode)
             if self.restarts[name] >= self.cfg.max_restarts:

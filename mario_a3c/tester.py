@@ -15,33 +15,30 @@ from pathlib import Path
 
 from mario_a3c.checkpoint import make_meta, save_checkpoint
 from mario_a3c.config import Config
-from mario_a3c.play import copy_weights, play_episode
-from mario_a3c.shared import Shared, child_setup
-from mario_a3c.video import Mp4Writer
-from models import build_model
+from mario_a3c.messages import ChildError, Evaluation
+from mario_a3c.play import play_episode
+from mario_a3c.shared import SharedRun, child_setup
+from mario_a3c.video import Mp4Writer, video_fps
+from models import build_model, copy_weights
 from wrappers import make_env
 
 
-def video_fps(cfg: Config, env) -> int:
-    return max(1, int(env.metadata.get("render_fps") or 60) // cfg.frame_skip)
-
-
-def test_worker(cfg: Config, sig: dict, shared: Shared, run_dir: str) -> None:
+def test_worker(cfg: Config, sig: dict, shared: SharedRun, run_dir: str) -> None:
     """Process entry point; reports any exception to the trainer before dying with it."""
     try:
         _evaluate_forever(cfg, sig, shared, Path(run_dir))
     except Exception as err:
-        shared.queue.put(("error", "tester", f"{type(err).__name__}: {err}", traceback.format_exc()))
+        shared.queue.put(ChildError("tester", f"{type(err).__name__}: {err}", traceback.format_exc()))
         raise
 
 
-def _evaluate_forever(cfg: Config, sig: dict, shared: Shared, run_dir: Path) -> None:
+def _evaluate_forever(cfg: Config, sig: dict, shared: SharedRun, run_dir: Path) -> None:
     child_setup(cfg.seed + 10_000, "a3c-tester", shared.trainer_pid)
     env = make_env(cfg.env_id, render_mode="rgb_array", training=False, **cfg.env_kwargs())
     model = build_model(sig, cfg.lstm_size).to(cfg.device).eval()
     videos = run_dir / "videos"
     videos.mkdir(exist_ok=True)
-    fps = video_fps(cfg, env)
+    fps = video_fps(env, cfg.frame_skip)
     while not shared.stop.wait(cfg.eval_interval):
         copy_weights(model, shared.model)
         frames = shared.frames.value
@@ -63,5 +60,5 @@ def _evaluate_forever(cfg: Config, sig: dict, shared: Shared, run_dir: Path) -> 
             state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
             meta = make_meta(dataclasses.asdict(cfg), sig, frames=frames, eval=ep, best_eval_return=ep["r"])
             save_checkpoint(run_dir / "best.pt", state, meta)
-        shared.queue.put(("eval", frames, ep, str(video) if video else None, time.time() - started))
+        shared.queue.put(Evaluation(frames, ep, str(video) if video else None, time.time() - started))
     env.close()

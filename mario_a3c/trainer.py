@@ -21,14 +21,15 @@ import torch.multiprocessing as mp
 
 from mario_a3c.checkpoint import make_meta, save_checkpoint
 from mario_a3c.config import Config, solved_threshold
-from mario_a3c.errors import UserError
+from mario_a3c.errors import RunFailed, UserError
+from mario_a3c.messages import ChildError, Evaluation, Staleness, Update
 from mario_a3c.monitor import Monitor
 from mario_a3c.plots import plot_run
 from mario_a3c.rundir import RunLock, new_run_dir, write_json
 from mario_a3c.shared import FrameCounter, Shared, StopFlag
 from mario_a3c.shared_adam import SharedAdam
 from mario_a3c.start import Start, resolve_start
-from mario_a3c.supervisor import RunFailed, Supervisor
+from mario_a3c.supervisor import Supervisor
 from models import build_model
 from wrappers import is_mario, make_env, space_signature
 
@@ -154,16 +155,15 @@ def _drain(monitor: Monitor, supervisor: Supervisor, cfg: Config, timeout: float
     """Hand every queued child message to the monitor (waiting up to ``timeout`` for one)."""
     mario = is_mario(cfg.env_id)
     for msg in supervisor.messages(timeout):
-        kind = msg[0]
-        if kind == "update":
-            monitor.update(*msg[1:])
-        elif kind == "eval":
-            frames, ep, video, _secs = msg[1:]
-            monitor.evaluation(frames, ep, video, mario)
-        elif kind == "staleness":
-            monitor.staleness(*msg[1:])
-        elif kind == "error":
-            supervisor.record_error(msg[1], msg[2], msg[3])
+        match msg:
+            case Update():
+                monitor.update(msg)
+            case Evaluation():
+                monitor.evaluation(msg.frames, msg.episode, msg.video, mario)
+            case Staleness():
+                monitor.staleness(msg.lags, msg.dropped)
+            case ChildError():
+                supervisor.record_error(msg)
 
 
 def _save(path: Path, cfg: Config, sig: dict, shared: Shared, monitor: Monitor) -> None:

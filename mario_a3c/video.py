@@ -9,6 +9,11 @@ import imageio.v2 as imageio
 import numpy as np
 
 
+def video_fps(env, frame_skip: int) -> int:
+    """Frames per second of a video of agent steps: the env's own rate over its frame skip."""
+    return max(1, int(env.metadata.get("render_fps") or 60) // frame_skip)
+
+
 class Mp4Writer:
     """Append RGB frames; ``close(keep=True)`` renames the temporary file to ``path``.
 

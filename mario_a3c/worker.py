@@ -14,42 +14,38 @@ from functools import partial
 import torch
 
 from mario_a3c.config import Config
-from mario_a3c.gae import actor_critic_loss
-from mario_a3c.play import copy_weights
+from mario_a3c.loss import actor_critic_loss
+from mario_a3c.messages import ChildError, Update
 from mario_a3c.rollout import RolloutCollector, make_vector_env
-from mario_a3c.shared import Shared, child_setup
-from models import build_model
+from mario_a3c.shared import SharedRun, child_setup
+from models import build_model, copy_weights
 from wrappers import make_env
 
 
-def apply_gradients(
-    model, params: list, loss: torch.Tensor, optimizer, max_norm: float, slot: int = 0
-) -> tuple[float, bool]:
-    """Backward, clip, and step the (shared) optimizer with exactly this loss's gradient.
+def clipped_gradients(model, params: list, loss: torch.Tensor, max_norm: float) -> tuple[float, list | None]:
+    """Backward and clip: (grad norm, exactly this loss's gradient, one per parameter).
 
-    A non-finite loss or gradient norm skips the update, so the global model never
-    receives NaN or Inf; the caller counts the skip. ``slot``: the worker's rank, where the
-    optimizer counts its updates. Returns (grad norm, applied).
+    A non-finite loss or gradient norm gives None instead of gradients, so the global
+    model never receives NaN or Inf; the caller counts the skip.
     """
     model.zero_grad(set_to_none=True)
     loss.backward()
     norm = float(torch.nn.utils.clip_grad_norm_(params, max_norm))
     if not (math.isfinite(norm) and math.isfinite(loss.item())):
-        return norm, False
-    optimizer.step([p.grad for p in params], slot)
-    return norm, True
+        return norm, None
+    return norm, [p.grad for p in params]
 
 
-def train_worker(rank: int, cfg: Config, sig: dict, shared: Shared) -> None:
+def train_worker(rank: int, cfg: Config, sig: dict, shared: SharedRun) -> None:
     """Process entry point; reports any exception to the trainer before dying with it."""
     try:
         _train(rank, cfg, sig, shared)
     except Exception as err:
-        shared.queue.put(("error", f"worker {rank}", f"{type(err).__name__}: {err}", traceback.format_exc()))
+        shared.queue.put(ChildError(f"worker {rank}", f"{type(err).__name__}: {err}", traceback.format_exc()))
         raise
 
 
-def _train(rank: int, cfg: Config, sig: dict, shared: Shared) -> None:
+def _train(rank: int, cfg: Config, sig: dict, shared: SharedRun) -> None:
     child_setup(cfg.seed + rank, f"a3c-worker-{rank}", shared.trainer_pid)
     envs = make_vector_env(partial(make_env, cfg.env_id, **cfg.env_kwargs()), cfg.envs_per_worker)
     model = build_model(sig, cfg.lstm_size)  # acts: batch-1 steps stay on the CPU
@@ -71,10 +67,10 @@ def _train(rank: int, cfg: Config, sig: dict, shared: Shared) -> None:
             if epoch:  # a later pass starts from the shared weights this rollout's first step moved
                 copy_weights(learner, shared.model)
             loss, stats, targets = actor_critic_loss(learner, rollout, cfg, targets)
-            norm, finite = apply_gradients(learner, params, loss, shared.optimizer, cfg.max_grad_norm, rank)
-            skipped |= not finite
-            total = shared.frames.add(rank, rollout.frames if epoch == 0 else 0)
-        shared.queue.put(("update", rank, rollout.frames, stats.__dict__, norm, skipped, rollout.episodes))
+            norm, grads = clipped_gradients(learner, params, loss, cfg.max_grad_norm)
+            skipped |= grads is None
+            total = shared.push(rank, grads, rollout.frames if epoch == 0 else 0)
+        shared.queue.put(Update(rank, rollout.frames, stats.__dict__, norm, skipped, rollout.episodes))
         if total >= cfg.max_frames:
             shared.stop.set()
     envs.close()

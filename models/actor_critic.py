@@ -150,6 +150,13 @@ class ActorCritic(nn.Module):
         return lstm_sequence(proj, lstm.weight_hh, h, c, keep).view(T * B, -1)
 
 
+def copy_weights(dst: nn.Module, src: nn.Module) -> None:
+    """dst <- src, parameter by parameter, in place (no allocation)."""
+    with torch.no_grad():
+        for d, s in zip(dst.parameters(), src.parameters(), strict=True):
+            d.copy_(s)
+
+
 def build_model(sig: dict, lstm_size: int | None = None) -> ActorCritic:
     """The model for a space signature (see ``wrappers.space_signature``): pixels -> conv+LSTM."""
     pixels = len(sig["obs_shape"]) == 3

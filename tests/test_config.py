@@ -2,7 +2,7 @@
 
 import pytest
 
-from mario_a3c.config import config_from_args
+from mario_a3c.cli import config_from_args
 from mario_a3c.errors import UserError
 
 

@@ -16,6 +16,7 @@ from conftest import ROOT, gone, run_cli, start_training, trained_some, wait_for
 
 from mario_a3c.checkpoint import load_checkpoint
 from mario_a3c.config import Config
+from mario_a3c.messages import Staleness
 from mario_a3c.ray_server import ParameterServer
 from mario_a3c.video import count_frames
 
@@ -48,6 +49,11 @@ def worker_pid(rank: int) -> int | None:
     return None
 
 
+def ours(before: set[int]) -> set[int]:
+    """a3c- processes that were not running when the test began (another run's are not ours)."""
+    return set(processes("a3c-")) - before
+
+
 def ray_daemons() -> dict[int, str]:
     return {**processes("raylet"), **processes("gcs_server")}
 
@@ -65,7 +71,7 @@ def test_staleness_is_measured_and_stale_gradients_are_dropped():
         moved = any(not np.array_equal(a, b) for a, b in zip(before, server.pull()[1], strict=True))
         assert moved == (expect_lag <= 2), f"lag {expect_lag}"
     assert server.version == 4 and total == 50 and not stopped
-    assert server.drain() == ([("staleness", [0, 1, 1, 3, 0], 1)], False)
+    assert server.drain() == ([Staleness([0, 1, 1, 3, 0], 1)], False)
     assert server.drain() == ([], False)  # each gradient is reported once
     assert int(server.optimizer.steps) == 4  # the dropped gradient never reached Adam
     server.push(4, None, frames=7)  # an update the worker skipped (non-finite): frames only
@@ -86,6 +92,7 @@ def test_bad_ray_address_is_one_line_and_exit_2(tmp_path):
 
 @pytest.mark.slow
 def test_local_ray_run_survives_a_killed_worker_stops_on_ctrl_c_plays_and_resumes(tmp_path):
+    before = set(processes("a3c-"))
     proc = start_training(tmp_path, "--backend", "ray", "--max-frames", "10000000", "--eval-interval", "3")
     run_dir = tmp_path / "mario_1_1"
     wait_for(lambda: trained_some(run_dir), timeout=180, what="a first training episode")
@@ -101,7 +108,7 @@ def test_local_ray_run_survives_a_killed_worker_stops_on_ctrl_c_plays_and_resume
     assert summary["stopped_by"] == "SIGINT" and summary["config"]["backend"] == "ray"
     assert sum(summary["staleness"]["counts"].values()) > 0 and summary["dropped_gradients"] == 0
     assert list((run_dir / "tb").glob("events.*")) and (run_dir / "best.pt").exists()
-    wait_for(lambda: not ray_daemons() and not processes("a3c-"), timeout=20, what="every Ray process to exit")
+    wait_for(lambda: not ray_daemons() and not ours(before), timeout=20, what="every Ray process to exit")
 
     played = run_cli("test.py", "--checkpoint", str(run_dir / "last.pt"), "--output", str(tmp_path / "ray.mp4"))
     assert played.returncode == 0, played.stderr
@@ -117,6 +124,7 @@ def test_local_ray_run_survives_a_killed_worker_stops_on_ctrl_c_plays_and_resume
 
 @pytest.mark.slow
 def test_a_dead_parameter_server_stops_the_run_and_keeps_the_last_checkpoint(tmp_path):
+    before = set(processes("a3c-"))
     proc = start_training(
         tmp_path, "--backend", "ray", "--max-frames", "10000000", "--eval-interval", "3600",
         "--checkpoint-interval", "2",
@@ -134,7 +142,7 @@ def test_a_dead_parameter_server_stops_the_run_and_keeps_the_last_checkpoint(tmp
     assert summary["stopped_by"].startswith("the parameter server died") and "--resume" in summary["stopped_by"]
     meta, _, _ = load_checkpoint(run_dir / "last.pt")  # intact, loadable, ready for --resume
     assert 0 < meta["frames"] <= summary["frames"]
-    wait_for(lambda: not ray_daemons() and not processes("a3c-"), timeout=30, what="every Ray process to exit")
+    wait_for(lambda: not ray_daemons() and not ours(before), timeout=30, what="every Ray process to exit")
 
 
 @pytest.mark.slow
@@ -147,6 +155,7 @@ def test_joins_a_running_head_and_ctrl_c_stops_only_this_run(tmp_path):
         env=env,
         timeout=120,
     )
+    before = set(processes("a3c-"))
     try:
         head = ray_daemons()
         assert head
@@ -161,7 +170,7 @@ def test_joins_a_running_head_and_ctrl_c_stops_only_this_run(tmp_path):
         summary = json.loads((run_dir / "summary.json").read_text())
         assert summary["stopped_by"] == "SIGINT" and summary["frames"] > 0
         assert load_checkpoint(run_dir / "last.pt")[0]["frames"] == summary["frames"]
-        wait_for(lambda: not processes("a3c-"), timeout=20, what="this run's actors to exit")
+        wait_for(lambda: not ours(before), timeout=20, what="this run's actors to exit")
         assert set(head) <= set(ray_daemons())  # the cluster itself keeps running
     finally:
         subprocess.run([RAY, "stop", "--force"], capture_output=True, timeout=120, cwd=ROOT)

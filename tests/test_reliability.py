@@ -7,12 +7,14 @@ import time
 
 import pytest
 import torch
+import torch.multiprocessing as mp
 from conftest import children, gone, run_cli, start_training, trained_some, wait_for
 
 from mario_a3c.checkpoint import load_checkpoint
 from mario_a3c.errors import UserError
+from mario_a3c.shared import FrameCounter, Shared, StopFlag
 from mario_a3c.shared_adam import SharedAdam
-from mario_a3c.worker import apply_gradients
+from mario_a3c.worker import clipped_gradients
 
 pytestmark = pytest.mark.slow
 
@@ -168,10 +170,13 @@ def test_non_finite_gradient_is_skipped_and_never_reaches_the_global_model():
     optimizer = SharedAdam(model.parameters(), lr=0.1)
     before = [p.detach().clone() for p in model.parameters()]
     params = list(model.parameters())
+    ctx = mp.get_context("spawn")
+    shared = Shared(model, optimizer, FrameCounter(ctx, 1, 0), ctx.RawValue("d", 0.0), StopFlag(ctx))
     loss = model(torch.tensor([[1.0, float("nan"), 0.0]])).sum()
-    norm, applied = apply_gradients(model, params, loss, optimizer, max_norm=40.0)
-    assert not applied and int(optimizer.steps) == 0
+    norm, grads = clipped_gradients(model, params, loss, max_norm=40.0)
+    assert grads is None and shared.push(0, grads, 7) == 7 and optimizer.steps == 0  # frames counted, no step
     assert all(torch.equal(b, p) for b, p in zip(before, model.parameters(), strict=True))
     loss = model(torch.tensor([[1.0, 2.0, 0.0]])).sum()
-    norm, applied = apply_gradients(model, params, loss, optimizer, max_norm=40.0)
-    assert applied and int(optimizer.steps) == 1 and all(torch.isfinite(p).all() for p in model.parameters())
+    norm, grads = clipped_gradients(model, params, loss, max_norm=40.0)
+    assert shared.push(0, grads, 7) == 14 and optimizer.steps == 1
+    assert all(torch.isfinite(p).all() for p in model.parameters())

@@ -103,7 +103,8 @@ def test_pendulum_continuous_actions_train_and_play(tmp_path):
 
 
 def test_solved_thresholds():
-    from mario_a3c.config import config_from_args, solved_threshold
+    from mario_a3c.cli import config_from_args
+    from mario_a3c.config import solved_threshold
 
     assert gym.spec("Pendulum-v1").reward_threshold is None  # so the preset supplies it
     expected = {"CartPole-v1": 475.0, "LunarLander-v3": 200.0, "Pendulum-v1": -200.0, "MountainCarContinuous-v0": 90.0}
@@ -124,8 +125,8 @@ def _cartpole_rollout(steps=16, envs=2):
 
 def test_a_separate_learner_on_a_moved_rollout_computes_the_same_loss():
     """The --device cuda path (learner copy + Rollout.to), exercised on the CPU."""
-    from mario_a3c.gae import actor_critic_loss
-    from mario_a3c.play import copy_weights
+    from mario_a3c.loss import actor_critic_loss
+    from models import copy_weights
 
     model, rollout = _cartpole_rollout(steps=10, envs=3)
     learner = build_model(space_signature(make_env("CartPole-v1")))
@@ -161,7 +162,8 @@ def test_reward_scale_changes_what_is_trained_on_not_what_is_logged():
 
 
 def test_normalized_advantages_enter_the_policy_loss_standardized():
-    from mario_a3c.gae import actor_critic_loss, compute_gae
+    from mario_a3c.gae import compute_gae
+    from mario_a3c.loss import actor_critic_loss
 
     model, rollout = _cartpole_rollout()
     with torch.no_grad():
@@ -183,7 +185,7 @@ def test_normalized_advantages_enter_the_policy_loss_standardized():
 
 def test_first_pass_gradient_is_the_plain_actor_critic_one():
     """epochs=1 is A3C as published: the clipped surrogate's gradient at ratio 1 is -A grad log pi."""
-    from mario_a3c.gae import actor_critic_loss
+    from mario_a3c.loss import actor_critic_loss
 
     model, rollout = _cartpole_rollout()
     cfg = Config(gamma=0.99, gae_lambda=0.95, entropy_coef=0.0, value_coef=0.0)
@@ -201,7 +203,7 @@ def test_first_pass_gradient_is_the_plain_actor_critic_one():
 
 def test_later_passes_stop_pushing_a_policy_that_left_the_clip_range():
     """--epochs > 1: once a step's ratio is past 1 + clip in its advantage's direction, its gradient is 0."""
-    from mario_a3c.gae import actor_critic_loss
+    from mario_a3c.loss import actor_critic_loss
 
     model, rollout = _cartpole_rollout()
     cfg = Config(gamma=0.99, gae_lambda=0.95, entropy_coef=0.0, value_coef=0.0, clip_coef=0.1)
