@@ -2,8 +2,8 @@
 
     {"format": "mario-a3c/1", "meta": "<json>", "model": state_dict, "optimizer": {...} | None}
 
-Writing is atomic (temporary file in the same directory, flush, fsync, rename), so a
-kill at any moment leaves the previous checkpoint intact. Loading uses
+Writing is atomic (``atomic.atomic_open``: temporary file, fsync, rename), so a kill at
+any moment leaves the previous checkpoint intact. Loading uses
 ``torch.load(weights_only=True)``: a checkpoint can hold tensors and plain data only,
 never code to run.
 """
@@ -11,13 +11,13 @@ never code to run.
 from __future__ import annotations
 
 import json
-import os
 import pickle
 import zipfile
 from pathlib import Path
 
 import torch
 
+from mario_a3c.atomic import atomic_open
 from mario_a3c.errors import UserError
 
 FORMAT = "mario-a3c/1"
@@ -31,17 +31,8 @@ def save_checkpoint(
     if half:
         model_state = {k: v.half() if v.is_floating_point() else v for k, v in model_state.items()}
     payload = {"format": FORMAT, "meta": json.dumps(meta), "model": model_state, "optimizer": optimizer_state}
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
+    with atomic_open(path) as f:
         torch.save(payload, f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 def load_checkpoint(path: Path) -> tuple[dict, dict, dict | None]:

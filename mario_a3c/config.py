@@ -202,6 +202,7 @@ def validate(cfg: Config) -> None:
         ("--clip-coef", cfg.clip_coef),
         ("--max-frames", cfg.max_frames),
         ("--lr", cfg.lr),
+        ("--max-grad-norm", cfg.max_grad_norm),  # a clip at or below 0 would zero or reverse the gradient
         ("--reward-scale", cfg.reward_scale),
         ("--eval-interval", cfg.eval_interval),
         ("--checkpoint-interval", cfg.checkpoint_interval),
@@ -209,8 +210,15 @@ def validate(cfg: Config) -> None:
     ]:
         if not value > 0:
             raise UserError(f"{flag} {value}: must be positive")
-    if cfg.max_staleness < 0:
-        raise UserError(f"--max-staleness {cfg.max_staleness}: must be 0 or more")
+    for flag, value in [
+        ("--max-staleness", cfg.max_staleness),
+        ("--value-coef", cfg.value_coef),
+        ("--entropy-coef", cfg.entropy_coef),
+        ("--seed", cfg.seed),
+        ("--max-restarts", cfg.max_restarts),
+    ]:
+        if not value >= 0:
+            raise UserError(f"{flag} {value}: must be 0 or more")
     if cfg.ray_address is not None and cfg.backend != "ray":
         raise UserError("--ray-address joins a Ray cluster: add --backend ray")
     if not (0 < cfg.gamma <= 1 and 0 <= cfg.gae_lambda <= 1):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +15,7 @@ from mario_a3c.errors import ArgumentParser, UserError
 from mario_a3c.play import play_episode
 from mario_a3c.rundir import ensure_writable_dir, find_checkpoint, write_json
 from mario_a3c.video import Mp4Writer, count_frames, video_fps
+from mario_a3c.viewer import Window
 from models import build_model
 from wrappers import is_mario, make_env, space_signature
 
@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", default=None, help="mp4 path (default output/<env>.mp4)")
     p.add_argument("--episodes", type=int, default=1, help="episodes to play; the video shows the first")
     p.add_argument("--sample", action="store_true", help="sample actions instead of playing greedily")
-    p.add_argument("--render", action="store_true", help="also show a window (needs a display)")
+    p.add_argument("--render", action="store_true", help="also show the game in a window (needs a display)")
     p.add_argument("--seed", type=int, default=0, help="seed of the first episode")
     p.add_argument("--json", default=None, help="also write the summary as JSON here")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="device to run the model on")
@@ -64,22 +64,26 @@ def run(argv: list[str] | None = None) -> int:
         ensure_writable_dir(Path(args.json).parent, f"--json {args.json}")
     meta, weights, _ = load_checkpoint(ckpt)
     cfg = config_from_dict(meta["config"])
+    viewer = Window(f"mario-a3c: {cfg.env_id}") if args.render else None  # no display: one line, exit 2
     if cfg.env_id != env_id:
         raise UserError(f"{ckpt} was trained on {cfg.env_id}, not {env_id}")
     if args.action_type and args.action_type != cfg.action_type:
         raise UserError(f"{ckpt} was trained with action type {cfg.action_type!r}, not {args.action_type!r}")
     print(f"loaded {ckpt} ({source}; trained {meta.get('frames', 0):,} frames)")
-    return _play(args, cfg, meta, weights, output)
+    try:
+        return _play(args, cfg, meta, weights, output, viewer)
+    finally:
+        if viewer is not None:
+            viewer.close()
 
 
-def _play(args, cfg: Config, meta: dict, weights: dict, output: Path) -> int:
+def _play(args, cfg: Config, meta: dict, weights: dict, output: Path, viewer) -> int:
     env = make_env(cfg.env_id, render_mode="rgb_array", training=False, **cfg.env_kwargs())
     if space_signature(env) != meta["spaces"]:
         raise UserError(f"checkpoint spaces {meta['spaces']} do not match {cfg.env_id}'s {space_signature(env)}")
     model = build_model(meta["spaces"], cfg.lstm_size)
     model.load_state_dict(weights)
     model.to(args.device).eval()
-    viewer = _viewer(args.render)
     mario = is_mario(cfg.env_id)
     threshold = solved_threshold(cfg, env)
     results = []
@@ -139,18 +143,3 @@ class _Tee:
             self.writer.append(frame)
         if self.viewer is not None:
             self.viewer(frame)
-
-
-def _viewer(render: bool):
-    if not render:
-        return None
-    if not os.environ.get("DISPLAY"):
-        print("--render: no display found; writing the video only")
-        return None
-    import cv2
-
-    def show(frame: np.ndarray) -> None:
-        cv2.imshow("mario-a3c", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
-        cv2.waitKey(1)
-
-    return show

@@ -25,7 +25,10 @@ def read_progress(run_dir: Path) -> dict[str, dict[str, np.ndarray]]:
     rows: dict[str, list] = {"train": [], "eval": []}
     with open(run_dir / "progress.csv") as f:
         for r in csv.DictReader(f):
-            rows[r["kind"]].append([float(r.get(k) or r["raw_return"]) for k in keys])
+            try:  # a row cut short by a kill, or edited by hand, is skipped
+                rows[r["kind"]].append([float(r.get(k) or r["raw_return"]) for k in keys])
+            except (KeyError, TypeError, ValueError):
+                continue
     return {kind: {k: np.array([row[i] for row in data]) for i, k in enumerate(keys)} for kind, data in rows.items()}
 
 

@@ -11,6 +11,7 @@ import json
 import os
 from pathlib import Path
 
+from mario_a3c.atomic import atomic_open
 from mario_a3c.errors import UserError
 
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "trained_models"
@@ -109,7 +110,6 @@ class RunLock:
 
 
 def write_json(path: Path, data: dict) -> None:
-    """Atomic JSON write (temporary file + rename)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    os.replace(tmp, path)
+    """Atomic JSON write (temporary file, fsync, rename: ``atomic.atomic_open``)."""
+    with atomic_open(path, "w") as f:
+        f.write(json.dumps(data, indent=2) + "\n")

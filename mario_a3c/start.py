@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import torch
+
 from mario_a3c.checkpoint import load_checkpoint
 from mario_a3c.config import Config, config_from_dict
 from mario_a3c.errors import UserError
@@ -25,6 +27,28 @@ class Start:
     monitor: dict = field(default_factory=dict)
     sig: dict | None = None  # the checkpoint's spaces, to check against the env
     source: str = ""
+
+
+def check_network(start: Start, model: torch.nn.Module) -> None:
+    """UserError naming both networks when the checkpoint's weights do not fit ``model``
+    (another --lstm-size, action set or env): one line instead of load_state_dict's error."""
+    if start.model is None:
+        return
+    want = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    got = {k: tuple(v.shape) for k, v in start.model.items()}
+    if want != got:
+        flag = "--resume" if start.run_dir is not None else "--from-stage"
+        raise UserError(
+            f"{flag}: {start.source} holds a network of {_describe(got)}, this run builds one of "
+            f"{_describe(want)}; match --lstm-size / --action-type / the env, or start from scratch"
+        )
+
+
+def _describe(shapes: dict[str, tuple]) -> str:
+    lstm = shapes.get("lstm.weight_hh")
+    core = f"LSTM {lstm[1]}" if lstm else "no LSTM"
+    actions = shapes.get("policy.weight", (0,))[0]
+    return f"{core}, {actions} actions, {len(shapes)} tensors"
 
 
 def resolve_start(cfg: Config) -> Start:

@@ -28,7 +28,7 @@ from mario_a3c.plots import plot_run
 from mario_a3c.rundir import RunLock, new_run_dir, write_json
 from mario_a3c.shared import FrameCounter, Shared, StopFlag
 from mario_a3c.shared_adam import SharedAdam
-from mario_a3c.start import Start, resolve_start
+from mario_a3c.start import Start, check_network, resolve_start
 from mario_a3c.supervisor import Supervisor
 from models import build_model
 from wrappers import is_mario, make_env, space_signature
@@ -44,6 +44,7 @@ def train(cfg: Config) -> int:
     env.close()
     if start.sig is not None and start.sig != sig:
         raise UserError(f"{start.source} was trained on {start.sig} but {cfg.env_id} gives {sig}")
+    check_network(start, build_model(sig, cfg.lstm_size))
     with _backend_session(cfg):
         run_dir = start.run_dir or new_run_dir(cfg.save_dir, cfg.slug)
         lock = RunLock(run_dir)
@@ -117,7 +118,7 @@ def _run(cfg: Config, sig: dict, threshold: float | None, start: Start, run_dir:
         summary = monitor.summary(dataclasses.asdict(cfg), stopped_by[0])
         write_json(run_dir / "summary.json", summary)
         monitor.close()
-        plot_run(run_dir, threshold, atari=cfg.env_id.startswith("ALE/"))
+        _plot(run_dir, threshold, atari=cfg.env_id.startswith("ALE/"))
         supervisor.close()
         for s, handler in old.items():
             signal.signal(s, handler)
@@ -164,6 +165,14 @@ def _drain(monitor: Monitor, supervisor: Supervisor, cfg: Config, timeout: float
                 monitor.staleness(msg.lags, msg.dropped)
             case ChildError():
                 supervisor.record_error(msg)
+
+
+def _plot(run_dir: Path, threshold: float | None, atari: bool) -> None:
+    """curve.png; a damaged progress.csv costs the picture, never the finished run's exit."""
+    try:
+        plot_run(run_dir, threshold, atari=atari)
+    except Exception as err:  # noqa: BLE001 (whatever the file holds, the run has ended and is saved)
+        print(f"curve.png not drawn: {run_dir / 'progress.csv'} could not be read ({type(err).__name__}: {err})")
 
 
 def _save(path: Path, cfg: Config, sig: dict, shared: Shared, monitor: Monitor) -> None:

@@ -1,7 +1,13 @@
 """Bad input: one clear line on stderr, exit code 2, no traceback, nothing written."""
 
+import json
+import os
+import shutil
+
 import pytest
-from conftest import run_cli
+from conftest import ROOT, run_cli
+
+from mario_a3c.video import count_frames
 
 
 @pytest.mark.parametrize(
@@ -19,6 +25,14 @@ from conftest import run_cli
         (["train.py", "--lr", "fast"], "invalid float value: 'fast'"),
         (["test.py", "--episodes", "many"], "invalid int value: 'many'"),
         (["train.py", "--normalize-advantages", "maybe"], "'maybe': say on or off"),
+        (["train.py", "--max-grad-norm", "0"], "--max-grad-norm 0.0: must be positive"),
+        (["train.py", "--max-grad-norm", "-40"], "--max-grad-norm -40.0: must be positive"),
+        (["train.py", "--value-coef", "-0.5"], "--value-coef -0.5: must be 0 or more"),
+        (["train.py", "--entropy-coef", "-0.01"], "--entropy-coef -0.01: must be 0 or more"),
+        (["train.py", "--seed", "-1"], "--seed -1: must be 0 or more"),
+        (["train.py", "--env", "FrozenLake-v1"], "observation space Discrete(16) is not supported"),
+        (["train.py", "--env", "Taxi-v3"], "observation space Discrete(500) is not supported"),
+        (["train.py", "--env", "Blackjack-v1"], "observation space Tuple("),
     ],
 )
 def test_bad_flags_exit_2_with_one_line(args, expected, tmp_path):
@@ -71,3 +85,81 @@ def test_unwritable_save_dir_is_refused(tmp_path):
     proc = run_cli("train.py", "--save-dir", str(blocker / "runs"), timeout=120)
     assert proc.returncode == 2 and "--save-dir" in proc.stderr and "Traceback" not in proc.stderr
     assert blocker.read_text() == "user data"
+
+
+def _one_line(proc, expected: str) -> None:
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0] and "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_render_without_a_display_is_refused_and_writes_nothing(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER")}
+    out = tmp_path / "v.mp4"
+    proc = run_cli("test.py", "--render", "--save-dir", str(tmp_path / "none"), "--output", str(out), env=env)
+    _one_line(proc, "--render: no display for a window")
+    assert not out.exists() and not list(tmp_path.glob("*.tmp*"))
+
+
+@pytest.mark.slow
+def test_render_shows_every_frame_in_a_window_where_sdl_has_one(tmp_path):
+    """SDL's dummy driver stands in for a screen: the real pygame window code runs."""
+    out = tmp_path / "v.mp4"
+    env = dict(os.environ, SDL_VIDEODRIVER="dummy")
+    proc = run_cli("test.py", "--render", "--save-dir", str(tmp_path / "none"), "--output", str(out), env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "CLEARED" in proc.stdout and count_frames(out) > 100
+
+
+def test_from_stage_with_another_network_names_both(tmp_path):
+    shipped = str(ROOT / "trained_models" / "mario_1_1.pt")
+    proc = run_cli(
+        "train.py", "--stage", "2", "--from-stage", shipped, "--lstm-size", "256", "--save-dir", str(tmp_path / "runs")
+    )
+    _one_line(proc, "holds a network of LSTM 512, 5 actions")
+    assert "this run builds one of LSTM 256, 5 actions" in proc.stderr
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def test_atomic_open_leaves_the_old_file_when_writing_fails(tmp_path):
+    from mario_a3c.atomic import atomic_open
+    from mario_a3c.rundir import write_json
+
+    path = tmp_path / "summary.json"
+    write_json(path, {"frames": 1})
+    with pytest.raises(RuntimeError), atomic_open(path, "w") as f:
+        f.write('{"frames": ')
+        raise RuntimeError("killed half way")
+    assert json.loads(path.read_text()) == {"frames": 1} and [p.name for p in tmp_path.iterdir()] == ["summary.json"]
+
+
+@pytest.mark.slow
+def test_a_damaged_progress_csv_costs_the_curve_not_the_run(tmp_path, mario_run):
+    run_dir, _ = mario_run
+    copy = tmp_path / "mario_1_1"
+    shutil.copytree(run_dir, copy, ignore=shutil.ignore_patterns(".lock"))
+    with open(copy / "progress.csv", "ab") as f:
+        f.write(b"train,12\xff\xfe\x00garbage\n")  # not even text
+    frames = json.loads((copy / "summary.json").read_text())["frames"]
+    proc = run_cli("train.py", "--resume", str(copy), "--max-frames", str(frames + 400), "--eval-interval", "1000")
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    assert "curve.png not drawn" in proc.stdout
+    assert json.loads((copy / "summary.json").read_text())["frames"] >= frames + 400
+
+
+@pytest.mark.slow
+def test_images_laid_out_height_width_channels_are_turned_channels_first(tmp_path):
+    from wrappers import make_env, space_signature
+
+    env = make_env("CarRacing-v3")
+    obs, _ = env.reset(seed=0)
+    assert obs.shape == (3, 96, 96) and space_signature(env)["obs_shape"] == [3, 96, 96]
+    raw = env.unwrapped.state if hasattr(env.unwrapped, "state") else None
+    if raw is not None:  # the same pixels, moved: channel c of obs is raw[..., c]
+        assert (obs[1] == raw[..., 1]).all()
+    proc = run_cli(
+        "train.py", "--env", "CarRacing-v3", "--num-processes", "1", "--num-envs", "2", "--max-frames", "300",
+        "--eval-interval", "1000", "--save-dir", str(tmp_path), "--log-dir", str(tmp_path), timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads((tmp_path / "CarRacing-v3" / "summary.json").read_text())["frames"] >= 300

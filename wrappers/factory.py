@@ -9,7 +9,7 @@ import gymnasium as gym
 import numpy as np
 
 from wrappers.atari import ClipReward, EpisodicLife, FrameCount, GameScore
-from wrappers.frames import GrayResize, MaxAndSkip
+from wrappers.frames import ChannelsFirst, GrayResize, MaxAndSkip, is_channels_last
 from wrappers.mario import Joypad, MarioReward, StuckTruncation
 from wrappers.stats import EpisodeStats
 
@@ -55,7 +55,8 @@ def make_env(
     max-pooling, 84x84 grayscale) -> stack of 4; when ``training``, a lost life ends the
     episode and rewards are clipped to their sign, while evaluation (``training=False``,
     the tester and test.py) plays whole games with true scores.
-    Other ids: the Gymnasium env with episode statistics.
+    Other ids: the Gymnasium env with episode statistics; images laid out height x width x
+    channels are turned channels-first.
     ``render_mode="rgb_array"`` lets a caller grab full-colour frames with ``env.render()``.
     """
     if is_mario(env_id):
@@ -67,6 +68,8 @@ def make_env(
         env = gym.make(env_id, render_mode=render_mode)
     except gym.error.Error as err:
         raise EnvError(f"unknown environment {env_id!r}: {err}") from None
+    if is_channels_last(env.observation_space):  # CarRacing's 96 x 96 x 3: the encoder reads 3 x 96 x 96
+        env = ChannelsFirst(env)
     return EpisodeStats(env)
 
 
@@ -106,8 +109,15 @@ def _make_atari(env_id: str, render_mode: str | None, training: bool) -> gym.Env
 
 
 def space_signature(env: gym.Env) -> dict:
-    """Plain-JSON description of an env's spaces, stored in checkpoints to rebuild models."""
+    """Plain-JSON description of an env's spaces, stored in checkpoints to rebuild models;
+    EnvError for spaces the models do not take (observations: a Box, a vector or
+    channel-first images; actions: Discrete or Box)."""
     obs, act = env.observation_space, env.action_space
+    if not isinstance(obs, gym.spaces.Box) or len(obs.shape) not in (1, 2, 3):
+        raise EnvError(
+            f"{env.spec.id if env.spec else 'this env'}: observation space {obs} is not supported "
+            "(the models take a vector of numbers or images)"
+        )
     sig = {"obs_shape": list(obs.shape), "obs_dtype": str(obs.dtype)}
     if isinstance(act, gym.spaces.Discrete):
         sig.update(action_kind="discrete", n_actions=int(act.n))

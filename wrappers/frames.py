@@ -81,3 +81,24 @@ class GrayResize(gym.ObservationWrapper, gym.utils.RecordConstructorArgs):
     def observation(self, observation: np.ndarray) -> np.ndarray:
         gray = cv2.cvtColor(observation, cv2.COLOR_RGB2GRAY)
         return cv2.resize(gray, (self._size, self._size), interpolation=cv2.INTER_AREA)
+
+
+class ChannelsFirst(gym.ObservationWrapper):
+    """Images laid out height x width x channels (CarRacing) as channels x height x width,
+    the layout the convolutional encoder reads."""
+
+    def __init__(self, env: gym.Env):
+        super().__init__(env)
+        space = env.observation_space
+        self.observation_space = gym.spaces.Box(
+            np.transpose(space.low, (2, 0, 1)), np.transpose(space.high, (2, 0, 1)), dtype=space.dtype
+        )
+
+    def observation(self, observation: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(np.transpose(observation, (2, 0, 1)))
+
+
+def is_channels_last(space: gym.Space) -> bool:
+    """An image Box whose last axis is 1-4 channels and whose first is not."""
+    shape = getattr(space, "shape", None) or ()
+    return isinstance(space, gym.spaces.Box) and len(shape) == 3 and shape[-1] <= 4 < shape[0]
