@@ -26,8 +26,6 @@ from mario_a3c.start import Start
 from mario_a3c.tester import test_worker
 from mario_a3c.worker import train_worker
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 class Child:
     """A Ray actor that runs one worker loop or the tester, unchanged."""
@@ -59,7 +57,8 @@ def ray_session(cfg: Config) -> Iterator[None]:
 
 def connect(cfg: Config) -> None:
     """Join ``--ray-address`` or start a local Ray instance."""
-    env = {"env_vars": {"PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}}
+    # Workers import the installed project (pip install -e .), on every node of a cluster.
+    env = {"env_vars": {"OMP_NUM_THREADS": "1"}}
     if cfg.ray_address is None:
         # Ray runs its workers at nice 15 by default; these are the run's main work, so give
         # them the priority the --backend mp processes have.

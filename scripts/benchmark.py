@@ -26,7 +26,6 @@ from pathlib import Path
 import torch.multiprocessing as mp
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 
 def _raw_worker(env_id: str, warmup: float, seconds: float, seed: int, out) -> None:

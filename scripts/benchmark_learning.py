@@ -27,10 +27,9 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from mario_a3c.rundir import write_json
 
-from mario_a3c.rundir import write_json  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def first_clear_steps(run_dir: Path) -> int | None:

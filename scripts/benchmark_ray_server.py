@@ -17,17 +17,15 @@ import argparse
 import dataclasses
 import json
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from mario_a3c.config import Config
+from mario_a3c.ray_server import ParameterServer
 
-from mario_a3c.config import Config  # noqa: E402
-from mario_a3c.ray_server import ParameterServer  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 MARIO_SIG = {"obs_shape": [4, 84, 84], "obs_dtype": "uint8", "action_kind": "discrete", "n_actions": 5}
 

@@ -17,9 +17,7 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from mario_a3c.plots import _running_mean, read_progress  # noqa: E402
+from mario_a3c.plots import _running_mean, read_progress
 
 
 def at_frames(data: dict, mark: float) -> dict | None:

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create .venv with Python 3.13 and install requirements.txt into it (skipped when already done).
+# Create .venv with Python 3.13, install requirements.txt into it and the project itself
+# (editable: tests, scripts and Ray workers import it from anywhere). Skipped when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 find_python() {
@@ -18,10 +19,11 @@ if [ ! -x .venv/bin/python ]; then
   "$py" -m venv .venv
 fi
 stamp=.venv/.requirements.sha256
-want=$(sha256sum requirements.txt | cut -d' ' -f1)
+want=$(cat requirements.txt pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "setup: installing requirements.txt into .venv (torch is large: a few minutes the first time)"
   .venv/bin/python -m pip install --quiet --upgrade pip
   .venv/bin/python -m pip install --quiet -r requirements.txt
+  .venv/bin/python -m pip install --quiet --no-deps -e .
   echo "$want" > "$stamp"
 fi

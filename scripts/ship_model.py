@@ -9,14 +9,12 @@ file names no path of the machine it was trained on. test.py loads it as it is.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from mario_a3c.checkpoint import load_checkpoint, save_checkpoint
+from mario_a3c.config import Config, config_from_dict
 
-from mario_a3c.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
-from mario_a3c.config import Config, config_from_dict  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def main() -> None:
