@@ -2,8 +2,7 @@
 
 import sys
 
-from mario_a3c.cli import run_cli
-from mario_a3c.evaluate import run
+from mario_a3c.cli import run_cli, test_main
 
 if __name__ == "__main__":
-    sys.exit(run_cli(run))
+    sys.exit(run_cli(test_main))

@@ -2,8 +2,7 @@
 
 import sys
 
-from mario_a3c.cli import config_from_args, run_cli
-from mario_a3c.trainer import train
+from mario_a3c.cli import run_cli, train_main
 
 if __name__ == "__main__":
-    sys.exit(run_cli(lambda: train(config_from_args())))
+    sys.exit(run_cli(train_main))

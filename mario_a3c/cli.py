@@ -11,9 +11,11 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from mario_a3c.config import Config, preset_for, validate
 from mario_a3c.errors import ArgumentParser, UserError
+from mario_a3c.rundir import SHIPPED_DIR, ensure_writable_dir, find_checkpoint, write_json
 from wrappers import EnvError, mario_id
 
 
@@ -57,10 +59,20 @@ PRESET_FLAGS = [
 ]
 
 
+def stage_arg(text: str) -> int | str:
+    """--stage: a number, or ``all`` (test.py: the whole world)."""
+    if text == "all":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: a stage number 1-4 (test.py also takes all)") from None
+
+
 def add_env_flags(p: argparse.ArgumentParser) -> None:
     """--world, --stage and --env: the flags train.py and test.py share to name the game."""
     p.add_argument("--world", type=int, default=1, help="Mario world 1-8")
-    p.add_argument("--stage", type=int, default=1, help="Mario stage 1-4")
+    p.add_argument("--stage", type=stage_arg, default=1, help="Mario stage 1-4 (test.py: or all, the whole world)")
     p.add_argument("--env", default=None, help="any Gymnasium env id instead of Mario (CartPole-v1, ALE/Pong-v5, ...)")
 
 
@@ -70,6 +82,8 @@ def env_id_from_args(args: argparse.Namespace) -> str:
         return args.env
     if not (1 <= args.world <= 8):
         raise UserError(f"--world {args.world}: Super Mario Bros has worlds 1-8")
+    if args.stage == "all":
+        raise UserError("--stage all: test.py plays a whole world; train.py trains stages (--stages 1-1 1-2 ...)")
     if not (1 <= args.stage <= 4):
         raise UserError(f"--stage {args.stage}: each world has stages 1-4")
     return mario_id(args.world, args.stage)
@@ -129,6 +143,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--from-stage", default=None, help="initial weights from another stage: W-S or a path")
     p.add_argument(
+        "--stages",
+        nargs="+",
+        default=None,
+        metavar="W-S",
+        help="a campaign: train these stages in turn, each from the previous one's clearing weights (restartable)",
+    )
+    p.add_argument(
+        "--stage-limit", type=float, default=10800.0, help="with --stages: seconds of training a stage may take in all"
+    )
+    p.add_argument(
         "--backend",
         default=d.backend,
         choices=["mp", "ray"],
@@ -141,9 +165,28 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def train_main(argv: list[str] | None = None) -> int:
+    """train.py: one run, or with --stages a campaign of runs."""
+    args = build_parser().parse_args(argv)
+    cfg = config_from_namespace(args)
+    if args.stages is None:
+        from mario_a3c.trainer import train
+
+        return train(cfg)
+    from mario_a3c.campaign import parse_stages, run_campaign
+
+    if cfg.resume is not None:
+        raise UserError("--stages continues each stage's own run by itself: drop --resume")
+    return run_campaign(cfg, parse_stages(args.stages), args.stage_limit)
+
+
 def config_from_args(argv: list[str] | None = None) -> Config:
     """Parse and validate; raises UserError with a one-line message on bad input."""
-    args = build_parser().parse_args(argv)
+    return config_from_namespace(build_parser().parse_args(argv))
+
+
+def config_from_namespace(args: argparse.Namespace) -> Config:
+    """The Config that parsed flags say (preset row of the env, flags over it), validated."""
     env_id = env_id_from_args(args)
     values = preset_for(env_id, args.algo)
     for key in [name.replace("-", "_") for name, *_ in PRESET_FLAGS] + ["solved_return"]:
@@ -171,3 +214,88 @@ def config_from_args(argv: list[str] | None = None) -> Config:
     )
     validate(cfg)
     return cfg
+
+
+def build_test_parser() -> argparse.ArgumentParser:
+    p = ArgumentParser(
+        description="Play a trained agent and export the gameplay video.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    add_env_flags(p)
+    p.add_argument("--action-type", "--action_type", default=None, help="must match the checkpoint's (checked)")
+    p.add_argument(
+        "--checkpoint", default=None, help="checkpoint path (default: your newest run, else the shipped model)"
+    )
+    p.add_argument("--save-dir", "--saved_path", default="runs", help="where your training runs are")
+    p.add_argument("--output", default=None, help="mp4 path (default output/<env>.mp4)")
+    p.add_argument("--episodes", type=int, default=1, help="episodes to play; the video shows the first")
+    p.add_argument("--sample", action="store_true", help="sample actions instead of playing greedily")
+    p.add_argument("--render", action="store_true", help="also show the game in a window (needs a display)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the first episode")
+    p.add_argument("--json", default=None, help="also write the summary as JSON here")
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="device to run the model on")
+    return p
+
+
+def test_main(argv: list[str] | None = None) -> int:
+    """test.py: play a checkpoint (or with --stage all a whole world), write the mp4, report."""
+    import torch
+
+    from mario_a3c.evaluate import Play, evaluate
+
+    args = build_test_parser().parse_args(argv)
+    torch.set_num_threads(1)
+    if args.episodes < 1:
+        raise UserError(f"--episodes {args.episodes}: must be positive")
+    whole = args.stage == "all" and args.env is None
+    env_id = f"SuperMarioBros-{args.world}-all" if whole else env_id_from_args(args)
+    slug = f"mario_{args.world}_all" if whole else Config(env_id=env_id).slug
+    if whole:
+        if args.checkpoint or args.episodes != 1:
+            raise UserError("--stage all plays one episode with each stage's own model: drop --checkpoint/--episodes")
+        found = _world_checkpoints(args)
+    elif args.checkpoint:
+        ckpt, source = Path(args.checkpoint), "--checkpoint"
+    else:
+        ckpt, source = find_checkpoint(args.save_dir, slug)
+        if ckpt is None:
+            how = f"--world {args.world} --stage {args.stage}" if args.env is None else f"--env {env_id}"
+            raise UserError(
+                f"no checkpoint for {slug} under {args.save_dir}/ or trained_models/ (shipped models: "
+                f"{_shipped_stages()}); train one with: python train.py {how}"
+            )
+    output = Path(args.output or f"output/{slug}.mp4")
+    ensure_writable_dir(output.parent, f"--output {output}")
+    if args.json:
+        ensure_writable_dir(Path(args.json).parent, f"--json {args.json}")
+    play = Play(output, args.episodes, args.sample, args.seed, args.render, args.device, args.action_type)
+    if whole:
+        from mario_a3c.world import play_world
+
+        summary = play_world(args.world, found, play)
+    else:
+        summary = evaluate(ckpt, env_id, play, source)
+    if args.json:
+        write_json(Path(args.json), summary)
+    return 0
+
+
+def _shipped_stages() -> str:
+    names = sorted(p.stem for p in SHIPPED_DIR.glob("mario_*_*.pt"))
+    return ", ".join(n.removeprefix("mario_").replace("_", "-") for n in names) or "none"
+
+
+def _world_checkpoints(args: argparse.Namespace) -> dict[int, tuple[Path, str]]:
+    """Stage -> (checkpoint, where it came from) for stages 1, 2, ... up to the first without one."""
+    found = {}
+    for stage in range(1, 5):
+        ckpt, source = find_checkpoint(args.save_dir, f"mario_{args.world}_{stage}")
+        if ckpt is None:
+            break
+        found[stage] = (ckpt, source)
+    if not found:
+        raise UserError(
+            f"--world {args.world} --stage all: no model for {args.world}-1 under {args.save_dir}/ or "
+            f"trained_models/ (shipped models: {_shipped_stages()})"
+        )
+    return found

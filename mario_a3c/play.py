@@ -18,11 +18,14 @@ def play_episode(
     writer=None,
     device: str = "cpu",
     should_stop=None,
+    switch=None,
 ) -> dict:
     """Play until the episode ends; return its ``info["episode"]`` stats.
 
     ``writer`` (an ``Mp4Writer``) receives ``env.render()`` before every step and after the
     last; ``should_stop()`` returning True abandons the episode (its stats say ``aborted``).
+    ``switch(info)``, called after every step, may return another model to play on with
+    (a fresh recurrent state): the whole game changes models when the stage changes.
     """
     act = env.action_space
     low, high = (act.low, act.high) if isinstance(act, gym.spaces.Box) else (None, None)
@@ -37,6 +40,8 @@ def play_episode(
         action = policy.greedy() if greedy else policy.sample()
         env_action = to_env(action.cpu(), low, high)[0]
         obs, _, terminated, truncated, info = env.step(env_action if low is not None else int(env_action))
+        if switch is not None and (other := switch(info)) is not None and other is not model:
+            model, state = other, tuple(s.to(device) for s in other.initial_state(1))
         if terminated or truncated:
             if writer is not None:
                 writer.append(env.render())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import matplotlib
@@ -11,6 +10,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from mario_a3c.progress import read_progress  # noqa: E402
+
 
 def _running_mean(values: np.ndarray, window: int = 100) -> np.ndarray:
     if len(values) == 0:
@@ -18,18 +19,6 @@ def _running_mean(values: np.ndarray, window: int = 100) -> np.ndarray:
     c = np.cumsum(np.insert(values, 0, 0.0))
     n = np.minimum(np.arange(1, len(values) + 1), window)
     return (c[1:] - c[np.maximum(0, np.arange(1, len(values) + 1) - window)]) / n
-
-
-def read_progress(run_dir: Path) -> dict[str, dict[str, np.ndarray]]:
-    keys = ("frames", "seconds", "return", "raw_return", "x_pos", "flag", "game_score")
-    rows: dict[str, list] = {"train": [], "eval": []}
-    with open(run_dir / "progress.csv") as f:
-        for r in csv.DictReader(f):
-            try:  # a row cut short by a kill, or edited by hand, is skipped
-                rows[r["kind"]].append([float(r.get(k) or r["raw_return"]) for k in keys])
-            except (KeyError, TypeError, ValueError):
-                continue
-    return {kind: {k: np.array([row[i] for row in data]) for i, k in enumerate(keys)} for kind, data in rows.items()}
 
 
 def plot_run(

@@ -34,8 +34,12 @@ from models import build_model
 from wrappers import is_mario, make_env, space_signature
 
 
-def train(cfg: Config) -> int:
-    """Run A3C to the end; return the process exit code (0 ok, 1 a child could not be kept alive)."""
+def train(cfg: Config, run_dir: Path | None = None) -> int:
+    """Run A3C to the end; return the process exit code (0 ok, 1 a child could not be kept alive).
+
+    ``run_dir``: an empty directory made for this run (the campaign names it before it
+    starts); by default a new one under ``--save-dir``, or the resumed run's own.
+    """
     torch.set_num_threads(1)
     start: Start = resolve_start(cfg)
     cfg = start.cfg
@@ -46,7 +50,7 @@ def train(cfg: Config) -> int:
         raise UserError(f"{start.source} was trained on {start.sig} but {cfg.env_id} gives {sig}")
     check_network(start, build_model(sig, cfg.lstm_size))
     with _backend_session(cfg):
-        run_dir = start.run_dir or new_run_dir(cfg.save_dir, cfg.slug)
+        run_dir = start.run_dir or run_dir or new_run_dir(cfg.save_dir, cfg.slug)
         lock = RunLock(run_dir)
         lock.acquire()
         try:

@@ -14,6 +14,19 @@ def video_fps(env, frame_skip: int) -> int:
     return max(1, int(env.metadata.get("render_fps") or 60) // frame_skip)
 
 
+class Tee:
+    """Sends each rendered frame to an mp4 writer and, with --render, to a window (either may be None)."""
+
+    def __init__(self, writer, viewer):
+        self.writer, self.viewer = writer, viewer
+
+    def append(self, frame: np.ndarray) -> None:
+        if self.writer is not None:
+            self.writer.append(frame)
+        if self.viewer is not None:
+            self.viewer(frame)
+
+
 class Mp4Writer:
     """Append RGB frames; ``close(keep=True)`` renames the temporary file to ``path``.
 

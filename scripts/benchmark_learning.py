@@ -17,7 +17,6 @@ it stopped. The run directories stay under ``--out`` (clearing checkpoints inclu
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import math
 import os
@@ -27,18 +26,10 @@ import sys
 import time
 from pathlib import Path
 
+from mario_a3c.progress import first_greedy_clear
 from mario_a3c.rundir import write_json
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def first_clear_steps(run_dir: Path) -> int | None:
-    """Agent steps of the first greedy evaluation that reached the flag (progress.csv)."""
-    with open(run_dir / "progress.csv", newline="") as f:
-        for row in csv.DictReader(f):
-            if row["kind"] == "eval" and int(row["flag"]):
-                return int(row["length"])
-    return None
 
 
 def run_seed(args, seed: int, extra: list[str]) -> dict:
@@ -62,7 +53,7 @@ def run_seed(args, seed: int, extra: list[str]) -> dict:
         "cleared": bool(s["solved"]),
         "clear_frames": s["solved_at_frames"] if s["solved"] else None,
         "clear_seconds": s["solved_at_seconds"] if s["solved"] else None,
-        "clear_agent_steps": first_clear_steps(run_dir) if s["solved"] else None,
+        "clear_agent_steps": (first_greedy_clear(run_dir) or {}).get("length") if s["solved"] else None,
         "frames": s["frames"],
         "wall_seconds": s["wall_seconds"],
         "train_fps": round(s["frames"] / s["wall_seconds"], 1),

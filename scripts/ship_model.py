@@ -2,8 +2,7 @@
 
     python scripts/ship_model.py runs/mario_1_1/best.pt            # -> trained_models/mario_1_1.pt
 
-The run's directories are reset to the defaults in the stored config, so the shipped
-file names no path of the machine it was trained on. test.py loads it as it is.
+(The campaign, ``train.py --stages``, ships each clearing checkpoint the same way.)
 """
 
 from __future__ import annotations
@@ -11,10 +10,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from mario_a3c.checkpoint import load_checkpoint, save_checkpoint
-from mario_a3c.config import Config, config_from_dict
-
-ROOT = Path(__file__).resolve().parent.parent
+from mario_a3c.checkpoint import load_checkpoint
+from mario_a3c.ship import ship
 
 
 def main() -> None:
@@ -22,12 +19,8 @@ def main() -> None:
     p.add_argument("checkpoint")
     p.add_argument("--out", default=None, help="default trained_models/<env>.pt")
     args = p.parse_args()
-    meta, model, _ = load_checkpoint(Path(args.checkpoint))
-    cfg = config_from_dict(meta["config"])
-    meta["config"].update(save_dir=Config.save_dir, log_dir=Config.log_dir, resume=None, from_stage=None)
-    out = Path(args.out or ROOT / "trained_models" / f"{cfg.slug}.pt")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    save_checkpoint(out, model, meta, None, half=True)
+    out = ship(Path(args.checkpoint), Path(args.out) if args.out else None)
+    meta, _, _ = load_checkpoint(out)
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, trained {meta.get('frames', 0):,} frames)")
 
 

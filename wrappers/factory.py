@@ -10,10 +10,11 @@ import numpy as np
 
 from wrappers.atari import ClipReward, EpisodicLife, FrameCount, GameScore
 from wrappers.frames import ChannelsFirst, GrayResize, MaxAndSkip, is_channels_last
-from wrappers.mario import Joypad, MarioReward, StuckTruncation
+from wrappers.mario import Joypad, MarioReward, StuckTruncation, WorldEnd
 from wrappers.stats import EpisodeStats
 
 MARIO_ID = re.compile(r"^SuperMarioBros-(\d)-(\d)-v[0-3]$")
+MARIO_GAME_ID = re.compile(r"^SuperMarioBros-v[0-3]$")  # the whole game: 1-1 on, with the game's lives
 
 
 class EnvError(ValueError):
@@ -46,11 +47,14 @@ def make_env(
     render_mode: str | None = None,
     stuck_patience: int = 200,
     training: bool = True,
+    last_stage: int = 4,
 ) -> gym.Env:
     """Build the environment for ``env_id`` with the project's preprocessing.
 
     Mario: joypad actions -> frame skip 4 (max of last two) -> shaped reward ->
     stuck guard -> grayscale 84x84 -> stack of 4 (channel-first, uint8) -> episode stats.
+    ``SuperMarioBros-v0`` (the whole game from 1-1, the game's lives) gets the same stack,
+    its episode cut where Mario enters a stage past 1-``last_stage`` (World 2, at most).
     Atari (``ALE/...``): Gymnasium's AtariPreprocessing (no-op starts, frame skip 4 with
     max-pooling, 84x84 grayscale) -> stack of 4; when ``training``, a lost life ends the
     episode and rewards are clipped to their sign, while evaluation (``training=False``,
@@ -59,8 +63,8 @@ def make_env(
     channels are turned channels-first.
     ``render_mode="rgb_array"`` lets a caller grab full-colour frames with ``env.render()``.
     """
-    if is_mario(env_id):
-        return _make_mario(env_id, action_type, render_mode, stuck_patience)
+    if is_mario(env_id) or MARIO_GAME_ID.match(env_id):
+        return _make_mario(env_id, action_type, render_mode, stuck_patience, last_stage)
     if env_id.startswith("ALE/"):
         return _make_atari(env_id, render_mode, training)
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")  # pygame-rendered envs: never open a sound card
@@ -73,17 +77,20 @@ def make_env(
     return EpisodeStats(env)
 
 
-def _make_mario(env_id: str, action_type: str, render_mode: str | None, patience: int) -> gym.Env:
+def _make_mario(env_id: str, action_type: str, render_mode: str | None, patience: int, last_stage: int) -> gym.Env:
     import gym_super_mario_bros  # noqa: F401  (registers the SuperMarioBros ids)
 
-    world, stage = map(int, MARIO_ID.match(env_id).groups())
-    if not (1 <= world <= 8 and 1 <= stage <= 4):
-        raise EnvError(f"no such Mario stage {world}-{stage}: world is 1-8, stage is 1-4")
+    if match := MARIO_ID.match(env_id):
+        world, stage = map(int, match.groups())
+        if not (1 <= world <= 8 and 1 <= stage <= 4):
+            raise EnvError(f"no such Mario stage {world}-{stage}: world is 1-8, stage is 1-4")
     env = gym.make(env_id, render_mode=render_mode)
     env = Joypad(env, mario_actions(action_type))
     env = MaxAndSkip(env, skip=4)
     env = MarioReward(env)
     env = StuckTruncation(env, patience=patience)
+    if MARIO_GAME_ID.match(env_id):
+        env = WorldEnd(env, world=1, last_stage=last_stage)
     env = GrayResize(env, size=84)
     env = gym.wrappers.FrameStackObservation(env, stack_size=4)
     env = EpisodeStats(env)

@@ -68,7 +68,8 @@ class StuckTruncation(gym.Wrapper, gym.utils.RecordConstructorArgs):
 
     An agent pressed against a pipe would otherwise burn the whole in-game clock
     (about 2,400 agent steps). This is a truncation, not a death: the learner
-    bootstraps from the value of the last state.
+    bootstraps from the value of the last state. In the whole game (several stages and
+    lives in one episode) the maximum starts afresh with each stage and each life.
     """
 
     def __init__(self, env: gym.Env, patience: int = 200):
@@ -79,15 +80,18 @@ class StuckTruncation(gym.Wrapper, gym.utils.RecordConstructorArgs):
         self._patience = patience
         self._best = 0
         self._since = 0
+        self._where: tuple = ()
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         obs, info = self.env.reset(seed=seed, options=options)
-        self._best, self._since = int(info["x_pos"]), 0
+        self._best, self._since, self._where = int(info["x_pos"]), 0, _where(info)
         return obs, info
 
     def step(self, action: Any):
         obs, reward, terminated, truncated, info = self.env.step(action)
-        if info["x_pos"] > self._best:
+        if _where(info) != self._where:  # a new stage or a new life: x_pos starts again
+            self._best, self._since, self._where = int(info["x_pos"]), 0, _where(info)
+        elif info["x_pos"] > self._best:
             self._best, self._since = int(info["x_pos"]), 0
         else:
             self._since += 1
@@ -95,6 +99,24 @@ class StuckTruncation(gym.Wrapper, gym.utils.RecordConstructorArgs):
             truncated = True
             info["stuck"] = True
         return obs, reward, terminated, truncated, info
+
+
+def _where(info: dict) -> tuple:
+    return info["world"], info["stage"], info["life"]
+
+
+class WorldEnd(gym.Wrapper):
+    """The whole game, cut at the end of a world: the step that enters a stage past
+    ``world``-``last_stage`` (the next world's first, say) is a truncation."""
+
+    def __init__(self, env: gym.Env, world: int, last_stage: int = 4):
+        super().__init__(env)
+        self.world, self.last_stage = world, last_stage
+
+    def step(self, action: Any):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        past = info["world"] != self.world or info["stage"] > self.last_stage
+        return obs, reward, terminated, truncated or past, info
 
 
 class Joypad(JoypadSpace, gym.utils.RecordConstructorArgs):
