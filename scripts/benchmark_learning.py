@@ -10,8 +10,10 @@ mean training frames/s, and the agent steps of that clearing greedy episode; the
 medians, where a seed that did not clear counts as slower than every seed that did.
 
 With ``--json``, each seed's result is written as soon as it ends and a seed already in
-the file (same train.py flags) is not run again: an interrupted benchmark continues where
-it stopped. The run directories stay under ``--out`` (clearing checkpoints included).
+the file (same train.py flags) is not run again; a seed whose run was interrupted (Ctrl-C,
+the end of a session, a kill) continues that run with ``--resume`` for what is left of
+``--limit`` (the wall time is the training time the run recorded): an interrupted
+benchmark continues where it stopped. The run directories stay under ``--out`` (clearing checkpoints included).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import sys
 import time
 from pathlib import Path
 
+from mario_a3c.checkpoint import load_checkpoint
 from mario_a3c.progress import first_greedy_clear
 from mario_a3c.rundir import write_json
 
@@ -35,18 +38,22 @@ ROOT = Path(__file__).resolve().parent.parent
 def run_seed(args, seed: int, extra: list[str]) -> dict:
     out = Path(args.out) / f"seed{seed}"
     cmd = [sys.executable, str(ROOT / "train.py"), "--world", str(args.world), "--stage", str(args.stage)]
-    cmd += ["--seed", str(seed), "--stop-when-solved", "--max-seconds", str(args.limit)]
-    cmd += ["--save-dir", str(out), "--log-dir", str(out), *extra]
+    cmd += ["--seed", str(seed), "--stop-when-solved", "--save-dir", str(out), "--log-dir", str(out), *extra]
+    spent, unfinished = 0.0, _unfinished(out)
+    if unfinished is not None:  # a seed interrupted (Ctrl-C, end of a session, a kill) continues its own run
+        spent = load_checkpoint(unfinished / "last.pt")[0].get("wall_seconds", 0.0)
+        cmd += ["--resume", str(unfinished)]
+    cmd += ["--max-seconds", str(max(1.0, args.limit - spent))]
     print(f"seed {seed}: {' '.join(cmd[1:])}", file=sys.stderr, flush=True)
     started = time.time()
     proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, env=dict(os.environ, OMP_NUM_THREADS="1"))
     if proc.returncode != 0:
         raise SystemExit(f"benchmark_learning: seed {seed}: train.py exited {proc.returncode}")
-    run_dir = max(out.glob("*/summary.json"), key=lambda p: p.stat().st_mtime).parent
+    run_dir = unfinished or max(out.glob("*/summary.json"), key=lambda p: p.stat().st_mtime).parent
     s = json.loads((run_dir / "summary.json").read_text())
-    if s["stopped_by"] in ("SIGINT", "SIGTERM"):  # not a result: this seed runs again next time
+    if s["stopped_by"] in ("SIGINT", "SIGTERM"):  # not a result yet: the next call continues this run
         raise SystemExit(
-            f"benchmark_learning: seed {seed} was interrupted ({s['stopped_by']}); nothing recorded for it"
+            f"benchmark_learning: seed {seed} was interrupted ({s['stopped_by']}); run again to continue it"
         )
     return {
         "seed": seed,
@@ -61,6 +68,15 @@ def run_seed(args, seed: int, extra: list[str]) -> dict:
         "run_dir": str(run_dir),
         "elapsed": round(time.time() - started, 1),
     }
+
+
+def _unfinished(out: Path) -> Path | None:
+    """A run of this seed that was stopped by a signal or killed (its last.pt, no final summary)."""
+    for run in sorted(out.glob("*/last.pt")):
+        summary = run.parent / "summary.json"
+        if not summary.exists() or json.loads(summary.read_text())["stopped_by"] in ("SIGINT", "SIGTERM"):
+            return run.parent
+    return None
 
 
 def median_clear(results: list[dict], key: str) -> float:
