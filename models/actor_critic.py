@@ -1,4 +1,5 @@
-"""Actor-critic networks: encoder -> core (LSTMCell or identity) -> policy and value heads.
+"""Actor-critic networks: encoder -> core (LSTMCell, or for pixels without one a hidden
+layer; identity for vectors) -> policy and value heads.
 
 One API for every agent (the worker loop never asks which model it has):
 
@@ -23,6 +24,7 @@ from torch import nn
 from models.lstm_sequence import lstm_sequence
 
 State = tuple[torch.Tensor, ...]
+FF_HIDDEN = 256  # units of the feed-forward pixel model's hidden layer (--lstm-size 0)
 
 
 def layer_init(layer: nn.Module, gain: float = math.sqrt(2)) -> nn.Module:
@@ -86,11 +88,15 @@ class ActorCritic(nn.Module):
         self.encoder = ConvEncoder(obs_shape) if pixels else MLPEncoder(obs_shape, hidden)
         feat = self.encoder.out_dim
         self.lstm: nn.LSTMCell | None = None
+        self.torso: nn.Module | None = None
         if lstm_size > 0:
             self.lstm = nn.LSTMCell(feat, lstm_size)
             for name, p in self.lstm.named_parameters():
                 nn.init.orthogonal_(p) if "weight" in name else nn.init.zeros_(p)
             feat = lstm_size
+        elif pixels:  # feed-forward over the frame stack: one hidden layer, as the published Atari A3C
+            self.torso = nn.Sequential(layer_init(nn.Linear(feat, FF_HIDDEN)), nn.ReLU())
+            feat = FF_HIDDEN
         self.policy = layer_init(nn.Linear(feat, n_actions), gain=0.01)
         # Vector states: the critic gets an MLP of its own (as SB3's MlpPolicy), so value
         # targets of a few hundred cannot swamp the policy's features. Pixels share the trunk.
@@ -120,6 +126,8 @@ class ActorCritic(nn.Module):
         if self.lstm is not None:
             state = self.lstm(h, state)
             h = state[0]
+        elif self.torso is not None:
+            h = self.torso(h)
         params, value = self._heads(h, obs)
         return params, value, state
 
@@ -130,6 +138,8 @@ class ActorCritic(nn.Module):
         h = self.encoder(flat)  # (T*B, F), one batched conv
         if self.lstm is not None:
             h = self._lstm_sequence(h.view(T, B, -1), state, starts)
+        elif self.torso is not None:
+            h = self.torso(h)
         params, value = self._heads(h, flat)
         if isinstance(params, tuple):
             return (params[0].view(T, B, -1), params[1]), value.view(T, B)

@@ -5,8 +5,10 @@
     python scripts/benchmark.py --ray                # also training with --backend ray
     python scripts/benchmark.py --repeat 3           # medians of three rounds
     python scripts/benchmark.py --device cuda        # training runs with --device cuda (a GPU machine)
+    python scripts/benchmark.py --env ALE/Pong-v5     # an Atari game (its preset) instead of Mario
+    python scripts/benchmark.py --train-args "--num-envs 1"   # extra train.py flags: an A/B in one command
 
-(a) raw: N processes step the factory's Mario env (same wrappers) with random actions;
+(a) raw: N processes step the factory's env (Mario's or the game's, same wrappers) with random actions;
 (b) train: a real ``train.py`` run with N workers (tester included) for the same time;
 (c) ratio b / a; the same for one process. Frames are emulator frames.
 """
@@ -66,16 +68,19 @@ def raw_fps(env_id: str, n: int, warmup: float, seconds: float) -> float:
 
 
 def train_fps(
-    world: int, stage: int, n: int, warmup: float, seconds: float, backend: str = "mp", device: str = "cpu"
+    env_args: list[str],
+    n: int,
+    warmup: float,
+    seconds: float,
+    backend: str = "mp",
+    device: str = "cpu",
+    extra: tuple[str, ...] = (),
 ) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [
             sys.executable,
             str(ROOT / "train.py"),
-            "--world",
-            str(world),
-            "--stage",
-            str(stage),
+            *env_args,
             "--num-processes",
             str(n),
             "--max-seconds",
@@ -90,6 +95,7 @@ def train_fps(
             backend,
             "--device",
             device,
+            *extra,
         ]
         subprocess.run(cmd, check=True, capture_output=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
         summary = json.loads(next(Path(tmp).glob("*/summary.json")).read_text())
@@ -102,16 +108,16 @@ def train_fps(
 def measure_round(args, env_id: str, n: int) -> dict:
     """One measurement of every figure, each training run right after its raw run."""
     r = {"raw_fps": raw_fps(env_id, n, args.warmup, args.seconds)}
-    r["train_fps"] = train_fps(args.world, args.stage, n, args.warmup, args.seconds, device=args.device)
+    r["train_fps"] = train_fps(args.env_args, n, args.warmup, args.seconds, device=args.device, extra=args.extra)
     r["ratio"] = r["train_fps"] / r["raw_fps"]
     if n != 1:
         r["raw_fps_1"] = raw_fps(env_id, 1, args.warmup, args.seconds)
-        r["train_fps_1"] = train_fps(args.world, args.stage, 1, args.warmup, args.seconds, device=args.device)
+        r["train_fps_1"] = train_fps(args.env_args, 1, args.warmup, args.seconds, device=args.device, extra=args.extra)
     else:
         r["raw_fps_1"], r["train_fps_1"] = r["raw_fps"], r["train_fps"]
     r["ratio_1"] = r["train_fps_1"] / r["raw_fps_1"]
     if args.ray:
-        r["train_fps_ray"] = train_fps(args.world, args.stage, n, args.warmup, args.seconds, backend="ray")
+        r["train_fps_ray"] = train_fps(args.env_args, n, args.warmup, args.seconds, backend="ray", extra=args.extra)
         r["ratio_ray"] = r["train_fps_ray"] / r["raw_fps"]
     return r
 
@@ -126,15 +132,20 @@ def main() -> None:
     p.add_argument("--stage", type=int, default=1)
     p.add_argument("--ray", action="store_true", help="also train with --backend ray (N processes)")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="train.py --device for the training runs")
+    p.add_argument("--env", default=None, help="a Gymnasium id (ALE/Pong-v5) instead of Mario's --world/--stage")
+    p.add_argument("--train-args", default="", help="extra train.py flags for the training runs, in one string")
     p.add_argument("--json", default=None)
     args = p.parse_args()
-    env_id = f"SuperMarioBros-{args.world}-{args.stage}-v0"
+    env_id = args.env or f"SuperMarioBros-{args.world}-{args.stage}-v0"
+    args.env_args = ["--env", args.env] if args.env else ["--world", str(args.world), "--stage", str(args.stage)]
+    args.extra = tuple(args.train_args.split())
     n = args.processes
     rounds = []
     for i in range(args.repeat):
         rounds.append(measure_round(args, env_id, n))
         print(f"  round {i + 1}: " + ", ".join(f"{k} {v:,.2f}" for k, v in rounds[-1].items()), file=sys.stderr)
-    res = {"n_processes": n, "seconds": args.seconds, "device": args.device}
+    res = {"env_id": env_id, "n_processes": n, "seconds": args.seconds, "device": args.device}
+    res["train_args"] = list(args.extra)
     res.update({key: statistics.median(r[key] for r in rounds) for key in rounds[0]})
     if args.repeat > 1:
         res["rounds"] = rounds

@@ -57,6 +57,19 @@ def test_forward_sequence_reproduces_stepwise_forward_with_resets():
     assert torch.allclose(torch.stack(step_values), seq_values, atol=1e-5)
 
 
+def test_feed_forward_pixel_model_has_a_hidden_layer_and_the_same_values_batched():
+    from models.actor_critic import FF_HIDDEN
+
+    torch.manual_seed(0)
+    model = build_model(MARIO_SIG, lstm_size=0)
+    assert model.lstm is None and model.torso[0].out_features == FF_HIDDEN and model.initial_state(3) == ()
+    obs = torch.randint(0, 255, (4, 3, 4, 84, 84), dtype=torch.uint8)
+    with torch.no_grad():
+        step = torch.stack([model(obs[t], ())[1] for t in range(4)])
+        _, seq = model.forward_sequence(obs, (), torch.zeros(4, 3, dtype=torch.bool))
+    assert torch.allclose(step, seq, atol=1e-5)
+
+
 def _reference_lstm(cell: torch.nn.LSTMCell, x, h, c, starts):
     """nn.LSTMCell stepped by hand with the same reset rule: the definition being matched."""
     outs = []
