@@ -25,10 +25,10 @@ class Config:
     """a3c: asynchronous workers and a shared Adam; a2c: one learner, N envs in lock-step."""
     num_processes: int = 2
     """A3C worker processes (the tester is one more)."""
-    num_envs: int = 1
-    """Environments each learner steps in lock-step: A2C's one learner (8 unless a preset
-    says otherwise), or each A3C worker (1 unless a preset says otherwise)."""
-    lr: float = 1e-4
+    num_envs: int = 8
+    """Environments each learner steps in lock-step (one batched forward per step): each
+    A3C worker, or A2C's one learner."""
+    lr: float = 3e-4
     """Adam learning rate."""
     gamma: float = 0.9
     """Discount factor."""
@@ -49,7 +49,7 @@ class Config:
     the shared weights and bounds the policy's move with PPO's clipped ratio (``clip_coef``)."""
     clip_coef: float = 0.2
     """With epochs > 1: how far (ratio 1 +- this) a later step may move the policy from the one that acted."""
-    num_local_steps: int = 50
+    num_local_steps: int = 10
     """Rollout length per update (agent steps)."""
     max_frames: int = 20_000_000
     """Stop after this many emulator frames (an agent step of a pixel env is 4 frames)."""
@@ -62,7 +62,7 @@ class Config:
     """Stop as soon as the run counts as solved (Mario: a greedy clear; others: the env's threshold)."""
     lstm_size: int = 512
     """LSTMCell units (0 = feed-forward)."""
-    eval_interval: float = 20.0
+    eval_interval: float = 10.0
     """Seconds between the tester's greedy evaluations."""
     stuck_patience: int = 200
     """Mario: truncate an episode after this many agent steps without a new max x."""
@@ -141,7 +141,10 @@ VECTOR = dict(
 PRESETS: dict[str, dict] = {
     "mario": dict(),
     # a whole Atari game (what the tester plays) lasts minutes: evaluate once a minute
-    "atari": dict(gamma=0.99, num_local_steps=20, max_frames=40_000_000, eval_interval=60.0),
+    # Atari keeps the first round's settings (one env per A3C worker, batch-1 acting) until
+    # a Pong run measures the batched ones
+    "atari": dict(gamma=0.99, lr=1e-4, num_envs=1, num_local_steps=20, max_frames=40_000_000, eval_interval=60.0),
+    "atari a2c": dict(num_envs=8),
     "vector": VECTOR,  # any other env with vector observations
     "CartPole-v1": dict(VECTOR, lr=1e-3, max_frames=500_000),
     "CartPole-v1 a2c": dict(lr=2e-3, num_local_steps=8),
@@ -172,7 +175,7 @@ def preset_for(env_id: str, algo: str = "a3c") -> dict:
     if is_mario(env_id):
         row = PRESETS["mario"]
     elif env_id.startswith("ALE/"):
-        row = PRESETS["atari"]
+        row = dict(PRESETS["atari"], **PRESETS.get(f"atari {algo}", {}))
     else:
         row = dict(PRESETS.get(env_id, VECTOR), **PRESETS.get(f"{env_id} {algo}", {}))
     return dict({"num_envs": 8} if algo == "a2c" else {}, **row)

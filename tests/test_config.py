@@ -9,7 +9,8 @@ from mario_a3c.errors import UserError
 def test_defaults_build_the_mario_1_1_run():
     cfg = config_from_args(["--num-processes", "2"])
     assert cfg.env_id == "SuperMarioBros-1-1-v0" and cfg.slug == "mario_1_1"
-    assert (cfg.action_type, cfg.gamma, cfg.num_local_steps, cfg.frame_skip) == ("right", 0.9, 50, 4)
+    assert (cfg.action_type, cfg.gamma, cfg.num_local_steps, cfg.frame_skip) == ("right", 0.9, 10, 4)
+    assert (cfg.num_envs, cfg.lr, cfg.eval_interval) == (8, 3e-4, 10.0)
 
 
 def test_predecessor_spellings_are_aliases():
@@ -49,10 +50,13 @@ def test_vector_env_presets_and_frames():
 
 
 def test_environments_per_learner():
-    """Mario's A3C workers step one emulator each; vector envs are cheap, so each worker
-    (or A2C's one learner) steps a batch of them; --num-envs overrides either."""
-    assert config_from_args(["--num-processes", "2"]).envs_per_worker == 1
+    """Each Mario A3C worker steps 8 emulators with one batched forward per step, and so
+    do vector envs' workers and A2C's one learner; Atari's A3C workers keep one until a
+    Pong run measures more; --num-envs overrides any of them."""
+    assert config_from_args(["--num-processes", "2"]).envs_per_worker == 8
     assert config_from_args(["--algo", "a2c"]).envs_per_worker == 8
+    assert config_from_args(["--env", "ALE/Pong-v5"]).envs_per_worker == 1
+    assert config_from_args(["--env", "ALE/Pong-v5", "--algo", "a2c"]).envs_per_worker == 8
     assert config_from_args(["--env", "CartPole-v1"]).envs_per_worker == 8
     assert config_from_args(["--env", "CartPole-v1", "--num-envs", "3"]).envs_per_worker == 3
 
