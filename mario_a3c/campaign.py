@@ -65,11 +65,16 @@ def run_campaign(cfg: Config, stages: list[tuple[int, int]], stage_limit: float)
             print(f"campaign {name}: the shipped {shipped.name} clears it; next stage starts from it", flush=True)
             previous = str(shipped)
             continue
+        if row.get("shipped"):  # cleared by this campaign before: its weights start the next stage
+            previous = row["shipped"]
         run_dir = Path(row["run_dir"]) if row.get("run_dir") else None
-        resume = run_dir is not None and (run_dir / "last.pt").is_file()
+        # a stage's run goes on unless it ended for good: solved, or its frame budget spent
+        done = row.get("stopped_by") in ("solved", "frame budget")
+        resume = run_dir is not None and (run_dir / "last.pt").is_file() and not done
         spent = float(load_checkpoint(run_dir / "last.pt")[0].get("wall_seconds", 0.0)) if resume else 0.0
-        if spent >= stage_limit:
-            print(f"campaign {name}: not cleared within --stage-limit {stage_limit:g} s; going on", flush=True)
+        if done or spent >= stage_limit:
+            why = row.get("stopped_by") if done else f"--stage-limit {stage_limit:g} s"
+            print(f"campaign {name}: not cleared ({why}); going on", flush=True)
             continue
         if not resume:
             run_dir = new_run_dir(cfg.save_dir, f"mario_{world}_{stage}")
@@ -103,15 +108,16 @@ def run_campaign(cfg: Config, stages: list[tuple[int, int]], stage_limit: float)
 
 def _shipped_row(run_dir: Path, world: int, stage: int, summary: dict) -> dict:
     """Ship the clearing checkpoint, then play it: greedily once (video), sampled 10 times."""
-    out = ship(run_dir / "best.pt")
-    clear = first_greedy_clear(run_dir) or {}
+    clear = run_dir / "clear.pt"  # the tester's weights of the first greedy clear
+    out = ship(clear if clear.is_file() else run_dir / "best.pt")
+    first = first_greedy_clear(run_dir) or {}
     greedy = _greedy(out, world, stage, video=run_dir / f"mario_{world}_{stage}_greedy.mp4")
     sampled = _greedy(out, world, stage, sample=True)
     return {
         "cleared": bool(greedy["clear_rate"] == 1.0),
         "clear_frames": summary["solved_at_frames"],
         "clear_seconds": summary["solved_at_seconds"],
-        "clear_agent_steps": clear.get("length"),
+        "clear_agent_steps": first.get("length"),
         "shipped": str(out),
         "shipped_greedy_x_pos": greedy["max_x_pos"],
         "sampled_clear_rate": sampled["clear_rate"],

@@ -251,8 +251,11 @@ def test_main(argv: list[str] | None = None) -> int:
     env_id = f"SuperMarioBros-{args.world}-all" if whole else env_id_from_args(args)
     slug = f"mario_{args.world}_all" if whole else Config(env_id=env_id).slug
     if whole:
+        from mario_a3c.world import check_world
+
         if args.checkpoint or args.episodes != 1:
             raise UserError("--stage all plays one episode with each stage's own model: drop --checkpoint/--episodes")
+        check_world(args.world)
         found = _world_checkpoints(args)
     elif args.checkpoint:
         ckpt, source = Path(args.checkpoint), "--checkpoint"

@@ -21,6 +21,7 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from mario_a3c.config import Config, config_from_dict
 from mario_a3c.errors import RunFailed, UserError
+from mario_a3c.messages import ChildError
 from mario_a3c.ray_server import ParameterServer, RemoteShared
 from mario_a3c.start import Start
 from mario_a3c.tester import test_worker
@@ -129,8 +130,8 @@ class RaySupervisor:
             time.sleep(timeout)
         yield from msgs
 
-    def record_error(self, name: str, message: str, _traceback: str) -> None:
-        self.errors[name] = message
+    def record_error(self, error: ChildError) -> None:
+        self.errors[error.process] = error.message
 
     def check(self) -> None:
         """Relaunch a loop whose actor died (once Ray has restarted it) or raised; RunFailed past the budget."""

@@ -70,6 +70,15 @@ def resume_target(save_dir: str, slug: str, resume: str) -> Path:
     return ckpt
 
 
+def interrupted(run: Path) -> bool:
+    """A run that can go on with --resume: it has a last.pt, and either no final summary
+    (killed) or one saying a signal stopped it (Ctrl-C, SIGTERM, the end of a session)."""
+    if not (run / "last.pt").is_file():
+        return False
+    summary = run / "summary.json"
+    return not summary.exists() or json.loads(summary.read_text())["stopped_by"] in ("SIGINT", "SIGTERM")
+
+
 def find_checkpoint(save_dir: str, slug: str) -> tuple[Path | None, str]:
     """test.py's default: the newest run's best.pt (else its last.pt), else the shipped model."""
     for run in reversed(_runs_of(Path(save_dir), slug)):

@@ -1,7 +1,8 @@
 """The tester process: every ``eval_interval`` seconds it plays the global model greedily.
 
-Each evaluation is logged; the best so far is saved as ``best.pt``; its video is kept
-when it beats the best or reaches the flag (``videos/eval_<frames>.mp4``).
+Each evaluation is logged; the best so far is saved as ``best.pt``, the first that reaches
+the flag as ``clear.pt``; its video is kept when it beats the best or reaches the flag
+(``videos/eval_<frames>.mp4``).
 Between evaluations it sleeps, and it encodes video only for the episodes it keeps, so it
 costs the workers little CPU.
 """
@@ -55,10 +56,14 @@ def _evaluate_forever(cfg: Config, sig: dict, shared: SharedRun, run_dir: Path) 
             writer = Mp4Writer(videos / f"eval_{frames:010d}.mp4", fps=fps)
             replay = play_episode(env, model, writer=writer, **play)
             video = writer.close(keep=not replay["aborted"])
-        if improved:
-            shared.best_eval.value = ep["r"]
+        first_clear = ep["flag"] > 0 and not (run_dir / "clear.pt").exists()
+        if improved or first_clear:
             state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
             meta = make_meta(dataclasses.asdict(cfg), sig, frames=frames, eval=ep, best_eval_return=ep["r"])
+        if improved:
+            shared.best_eval.value = ep["r"]
             save_checkpoint(run_dir / "best.pt", state, meta)
+        if first_clear:  # the weights of the first greedy clear: what a campaign ships
+            save_checkpoint(run_dir / "clear.pt", state, meta)
         shared.queue.put(Evaluation(frames, ep, str(video) if video else None, time.time() - started))
     env.close()

@@ -20,11 +20,16 @@ from wrappers import make_env, mario_id
 GAME_ID = "SuperMarioBros-v0"  # the whole game, from 1-1
 
 
+def check_world(world: int) -> None:
+    if world != 1:
+        raise UserError(f"--world {world} --stage all: the whole game starts at 1-1, so only World 1 plays whole")
+
+
 def play_world(world: int, checkpoints: dict[int, tuple[Path, str]], play: Play) -> dict:
     """Play World ``world`` with ``checkpoints`` (stage -> (path, where it came from)) for
     stages 1..k; write one mp4; print and return per-stage results."""
-    if world != 1:
-        raise UserError(f"--world {world} --stage all: the whole game starts at 1-1, so only World 1 plays whole")
+    check_world(world)
+    viewer = Window(f"mario-a3c: World {world}") if play.render else None  # no display: one line, nothing written
     models, action_types = {}, set()
     for stage, (ckpt, source) in sorted(checkpoints.items()):
         meta, weights, cfg = load_for(ckpt, mario_id(world, stage), play.action_type)
@@ -56,7 +61,6 @@ def play_world(world: int, checkpoints: dict[int, tuple[Path, str]], play: Play)
         return models.get(stage)
 
     writer = Mp4Writer(play.output, fps=video_fps(env, 4))
-    viewer = Window(f"mario-a3c: World {world}") if play.render else None
     tee = Tee(writer, viewer)
     try:
         ep = play_episode(env, models[1], greedy=not play.sample, seed=play.seed, writer=tee, device=play.device,

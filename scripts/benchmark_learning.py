@@ -22,6 +22,7 @@ import argparse
 import json
 import math
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -30,25 +31,28 @@ from pathlib import Path
 
 from mario_a3c.checkpoint import load_checkpoint
 from mario_a3c.progress import first_greedy_clear
-from mario_a3c.rundir import write_json
+from mario_a3c.rundir import interrupted, write_json
 
 ROOT = Path(__file__).resolve().parent.parent
+ARGS_FILE = "benchmark_args.json"  # the train.py flags a seed's runs were started with
 
 
 def run_seed(args, seed: int, extra: list[str]) -> dict:
     out = Path(args.out) / f"seed{seed}"
     cmd = [sys.executable, str(ROOT / "train.py"), "--world", str(args.world), "--stage", str(args.stage)]
     cmd += ["--seed", str(seed), "--stop-when-solved", "--save-dir", str(out), "--log-dir", str(out), *extra]
-    spent, unfinished = 0.0, _unfinished(out)
+    spent, unfinished = 0.0, _unfinished(out, extra)
     if unfinished is not None:  # a seed interrupted (Ctrl-C, end of a session, a kill) continues its own run
         spent = load_checkpoint(unfinished / "last.pt")[0].get("wall_seconds", 0.0)
         cmd += ["--resume", str(unfinished)]
     cmd += ["--max-seconds", str(max(1.0, args.limit - spent))]
     print(f"seed {seed}: {' '.join(cmd[1:])}", file=sys.stderr, flush=True)
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / ARGS_FILE, {"train_args": extra})
     started = time.time()
-    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, env=dict(os.environ, OMP_NUM_THREADS="1"))
-    if proc.returncode != 0:
-        raise SystemExit(f"benchmark_learning: seed {seed}: train.py exited {proc.returncode}")
+    code = _run_to_the_end(cmd)
+    if code != 0:
+        raise SystemExit(f"benchmark_learning: seed {seed}: train.py exited {code}")
     run_dir = unfinished or max(out.glob("*/summary.json"), key=lambda p: p.stat().st_mtime).parent
     s = json.loads((run_dir / "summary.json").read_text())
     if s["stopped_by"] in ("SIGINT", "SIGTERM"):  # not a result yet: the next call continues this run
@@ -70,13 +74,28 @@ def run_seed(args, seed: int, extra: list[str]) -> dict:
     }
 
 
-def _unfinished(out: Path) -> Path | None:
-    """A run of this seed that was stopped by a signal or killed (its last.pt, no final summary)."""
-    for run in sorted(out.glob("*/last.pt")):
-        summary = run.parent / "summary.json"
-        if not summary.exists() or json.loads(summary.read_text())["stopped_by"] in ("SIGINT", "SIGTERM"):
-            return run.parent
-    return None
+def _run_to_the_end(cmd: list[str]) -> int:
+    """Run train.py; Ctrl-C or SIGTERM to the benchmark is passed on to it as Ctrl-C, and
+    waited for, so the run saves its checkpoint and summary (and continues next time)."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, env=dict(os.environ, OMP_NUM_THREADS="1"))
+
+    def forward(signum, _frame):
+        proc.send_signal(signal.SIGINT)
+
+    old = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return proc.wait()
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler)
+
+
+def _unfinished(out: Path, extra: list[str]) -> Path | None:
+    """This seed's interrupted run (a signal, a kill), if it was started with these flags."""
+    args = out / ARGS_FILE
+    if not args.is_file() or json.loads(args.read_text())["train_args"] != extra:
+        return None
+    return next((run.parent for run in sorted(out.glob("*/last.pt")) if interrupted(run.parent)), None)
 
 
 def median_clear(results: list[dict], key: str) -> float:
@@ -115,17 +134,19 @@ def main() -> None:
     p.add_argument("--world", type=int, default=1)
     p.add_argument("--stage", type=int, default=1)
     p.add_argument("--limit", type=float, default=2700.0, help="wall seconds each seed may train")
-    p.add_argument("--out", default="runs/benchmark_learning", help="where the seeds' run directories go")
+    p.add_argument("--out", default=None, help="where the seeds' runs go (default runs/benchmark_learning/<json name>)")
     p.add_argument("--json", default=None, help="write (and continue) the results here")
     p.add_argument("train_args", nargs=argparse.REMAINDER, help="after --: extra train.py flags")
     args = p.parse_args()
     extra = [a for a in args.train_args if a != "--"]
+    args.out = args.out or f"runs/benchmark_learning/{Path(args.json).stem if args.json else 'unnamed'}"
     if args.seeds < 1 or args.limit <= 0:
         p.error("--seeds and --limit must be positive")
     done: dict[int, dict] = {}
     if args.json and Path(args.json).exists():
         old = json.loads(Path(args.json).read_text())
-        if old.get("train_args") == extra and old.get("world") == args.world and old.get("stage") == args.stage:
+        same = (old.get(k) for k in ("train_args", "world", "stage", "limit"))
+        if tuple(same) == (extra, args.world, args.stage, args.limit):
             done = {r["seed"]: r for r in old["seeds"]}
     results = []
     for seed in range(args.first_seed, args.first_seed + args.seeds):

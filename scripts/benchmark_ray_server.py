@@ -67,7 +67,7 @@ def main() -> None:
 
     per_update_ms = res["ray_push_ms"] + res["ray_pull_ms"]  # the server is busy for at most this per update
     res["server_updates_per_s"] = 1000.0 / per_update_ms
-    frames_per_update = cfg["num_local_steps"] * 4
+    frames_per_update = cfg["num_local_steps"] * cfg["num_envs"] * 4  # a rollout: T steps x B envs x skip 4
     res["worker_updates_per_s"] = args.worker_fps / frames_per_update
     res["workers_one_server_feeds"] = res["server_updates_per_s"] / res["worker_updates_per_s"]
     print(f"model: {res['parameters']:,} parameters; gradient {res['gradient_bytes'] / 1e6:.1f} MB per push,")

@@ -17,7 +17,8 @@ import json
 import sys
 from pathlib import Path
 
-from mario_a3c.plots import _running_mean, read_progress
+from mario_a3c.plots import _running_mean
+from mario_a3c.progress import read_progress
 
 
 def at_frames(data: dict, mark: float) -> dict | None:
