@@ -7,7 +7,8 @@ For each run and each frame mark it prints the mean over the last 100 training e
 (return, and max x_pos for Mario, true game score for Atari), how many of those reached
 the flag, the best greedy evaluation so far and the wall time the run took to get there,
 all read from the runs' ``progress.csv``. ``--png`` overlays the running means against
-frames.
+frames (equal frames: learning per frame) and against wall time (equal time: what a user
+waits), a star at each run's first greedy clear.
 """
 
 from __future__ import annotations
@@ -77,13 +78,20 @@ def main() -> None:
         import matplotlib.pyplot as plt
 
         key = "x_pos" if mario else ("game_score" if atari else "return")
-        fig, ax = plt.subplots(figsize=(8, 4.5))
-        for run, d in data.items():
-            ax.plot(d["train"]["frames"] / 1e6, _running_mean(d["train"][key]), label=str(run))
-        ax.set_xlabel("frames (M)")
-        ax.set_ylabel(f"{key}, mean of last 100 training episodes")
-        ax.grid(alpha=0.3)
-        ax.legend()
+        fig, axes = plt.subplots(1, 2, figsize=(13, 4.5), sharey=True)
+        for (axis, scale, label), ax in zip(
+            [("frames", 1e6, "frames (M)"), ("seconds", 60, "wall time (min)")], axes, strict=True
+        ):
+            for run, d in data.items():
+                (line,) = ax.plot(d["train"][axis] / scale, _running_mean(d["train"][key]), label=str(run))
+                clears = d["eval"]["flag"] > 0
+                if clears.any():
+                    first = d["eval"][axis][clears][0] / scale
+                    ax.plot([first], [d["eval"][key][clears][0]], "*", ms=14, color=line.get_color())
+            ax.set_xlabel(label)
+            ax.grid(alpha=0.3)
+        axes[0].set_ylabel(f"{key}, mean of last 100 episodes (star: 1st greedy clear)")
+        axes[0].legend(fontsize=7)
         fig.tight_layout()
         fig.savefig(args.png, dpi=90)
         print(f"wrote {args.png}")
