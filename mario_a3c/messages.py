@@ -44,3 +44,7 @@ class Staleness:
 
     lags: list[int]
     dropped: int
+
+
+Message = Update | Evaluation | ChildError | Staleness
+"""Any of them: what a child's queue (or the Ray server's mailbox) carries."""

@@ -21,7 +21,7 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from mario_a3c.config import Config, config_from_dict
 from mario_a3c.errors import RunFailed, UserError
-from mario_a3c.messages import ChildError
+from mario_a3c.messages import ChildError, Message
 from mario_a3c.ray_server import ParameterServer, RemoteShared
 from mario_a3c.start import Start
 from mario_a3c.tester import test_worker
@@ -121,7 +121,7 @@ class RaySupervisor:
         """The parameter server died: there are no weights left to save."""
         return self.shared.lost
 
-    def messages(self, timeout: float) -> Iterator[tuple]:
+    def messages(self, timeout: float) -> Iterator[Message]:
         if self.shared.lost:
             return
         msgs, stopped = self.shared.get(self.server.drain.remote())

@@ -21,7 +21,7 @@ import torch
 
 from mario_a3c.config import config_from_dict
 from mario_a3c.errors import RunFailed
-from mario_a3c.messages import Staleness
+from mario_a3c.messages import Message, Staleness
 from mario_a3c.shared_adam import SharedAdam
 from models import build_model
 
@@ -41,7 +41,7 @@ class ParameterServer:
             self.optimizer.load_state_dict(optimizer)
         self.max_staleness = c.max_staleness
         self.version, self.frames, self.best_eval, self.stopped = 0, frames, best, False
-        self.messages: list[tuple] = []
+        self.messages: list[Message] = []
         self.lags: list[int] = []  # staleness of the gradients received since the last drain
         self.dropped = 0  # of those, how many were too stale to apply
 
@@ -69,7 +69,7 @@ class ParameterServer:
     def post(self, message: tuple) -> None:
         self.messages.append(message)
 
-    def drain(self) -> tuple[list[tuple], bool]:
+    def drain(self) -> tuple[list[Message], bool]:
         """(messages since the last drain, then a ``Staleness`` for the
         gradients since then; whether the run was stopped)."""
         out, self.messages = self.messages, []

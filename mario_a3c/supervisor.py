@@ -11,7 +11,7 @@ from pathlib import Path
 
 from mario_a3c.config import Config
 from mario_a3c.errors import RunFailed
-from mario_a3c.messages import ChildError
+from mario_a3c.messages import ChildError, Message
 from mario_a3c.shared import Shared
 from mario_a3c.tester import test_worker
 from mario_a3c.worker import train_worker
@@ -38,7 +38,7 @@ class Supervisor:
         self.specs["tester"] = (test_worker, lambda s: (cfg, sig, s, str(run_dir)))
         self.procs: dict = {}
         self.queues: dict = {}
-        self.pending: list[tuple] = []  # messages read from a dead child's queue before replacing it
+        self.pending: list[Message] = []  # messages read from a dead child's queue before replacing it
         self.restarts = {name: 0 for name in self.specs}
         self.errors: dict[str, str] = {}
 
@@ -50,7 +50,7 @@ class Supervisor:
         proc.start()
         self.procs[name] = proc
 
-    def messages(self, timeout: float) -> Iterator[tuple]:
+    def messages(self, timeout: float) -> Iterator[Message]:
         """Every message waiting in the children's queues; waits up to ``timeout`` for the first."""
         deadline = time.monotonic() + timeout
         while True:
@@ -65,7 +65,7 @@ class Supervisor:
                 return
             time.sleep(0.05)
 
-    def _take(self, name: str) -> list[tuple]:
+    def _take(self, name: str) -> list[Message]:
         out = []
         while True:
             try:
