@@ -32,7 +32,7 @@ from mario_a3c.config import Config
 from mario_a3c.errors import UserError
 from mario_a3c.evaluate import Play, evaluate
 from mario_a3c.progress import first_greedy_clear
-from mario_a3c.rundir import SHIPPED_DIR, new_run_dir, write_json
+from mario_a3c.rundir import SHIPPED_DIR, SIGNAL_STOPS, new_run_dir, write_json
 from mario_a3c.ship import ship
 from mario_a3c.trainer import train
 from wrappers import mario_id
@@ -61,7 +61,7 @@ def run_campaign(cfg: Config, stages: list[tuple[int, int]], stage_limit: float)
         name = f"{world}-{stage}"
         shipped = SHIPPED_DIR / f"mario_{world}_{stage}.pt"
         row = book.get(name, {})
-        if shipped.is_file() and _greedy(shipped, world, stage)["clear_rate"] == 1.0:
+        if shipped.is_file() and _play_checkpoint(shipped, world, stage)["clear_rate"] == 1.0:
             print(f"campaign {name}: the shipped {shipped.name} clears it; next stage starts from it", flush=True)
             previous = str(shipped)
             continue
@@ -99,7 +99,7 @@ def run_campaign(cfg: Config, stages: list[tuple[int, int]], stage_limit: float)
             previous = row["shipped"]
         book[name] = row
         write_json(book_path, book)
-        if code or summary["stopped_by"] in ("SIGINT", "SIGTERM"):
+        if code or summary["stopped_by"] in SIGNAL_STOPS:
             print(f"campaign stopped at {name}; the same command continues it", flush=True)
             return code
     print(table(book, stages), flush=True)
@@ -111,8 +111,8 @@ def _shipped_row(run_dir: Path, world: int, stage: int, summary: dict) -> dict:
     clear = run_dir / "clear.pt"  # the tester's weights of the first greedy clear
     out = ship(clear if clear.is_file() else run_dir / "best.pt")
     first = first_greedy_clear(run_dir) or {}
-    greedy = _greedy(out, world, stage, video=run_dir / f"mario_{world}_{stage}_greedy.mp4")
-    sampled = _greedy(out, world, stage, sample=True)
+    greedy = _play_checkpoint(out, world, stage, video=run_dir / f"mario_{world}_{stage}_greedy.mp4")
+    sampled = _play_checkpoint(out, world, stage, sample=True)
     return {
         "cleared": bool(greedy["clear_rate"] == 1.0),
         "clear_frames": summary["solved_at_frames"],
@@ -125,7 +125,7 @@ def _shipped_row(run_dir: Path, world: int, stage: int, summary: dict) -> dict:
     }
 
 
-def _greedy(ckpt: Path, world: int, stage: int, sample: bool = False, video: Path | None = None) -> dict:
+def _play_checkpoint(ckpt: Path, world: int, stage: int, sample: bool = False, video: Path | None = None) -> dict:
     """test.py's play of ``ckpt``: one greedy episode, or 10 sampled ones; its summary."""
     with tempfile.TemporaryDirectory() as tmp:
         play = Play(Path(video or Path(tmp) / "play.mp4"), episodes=10 if sample else 1, sample=sample)

@@ -70,13 +70,16 @@ def resume_target(save_dir: str, slug: str, resume: str) -> Path:
     return ckpt
 
 
+SIGNAL_STOPS = ("SIGINT", "SIGTERM")  # a summary's stopped_by for a run that a signal stopped (it can go on)
+
+
 def interrupted(run: Path) -> bool:
     """A run that can go on with --resume: it has a last.pt, and either no final summary
     (killed) or one saying a signal stopped it (Ctrl-C, SIGTERM, the end of a session)."""
     if not (run / "last.pt").is_file():
         return False
     summary = run / "summary.json"
-    return not summary.exists() or json.loads(summary.read_text())["stopped_by"] in ("SIGINT", "SIGTERM")
+    return not summary.exists() or json.loads(summary.read_text())["stopped_by"] in SIGNAL_STOPS
 
 
 def find_checkpoint(save_dir: str, slug: str) -> tuple[Path | None, str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mario_a3c.config import FRAME_SKIP
 from mario_a3c.errors import UserError
 from mario_a3c.evaluate import Play, load_for, model_for
 from mario_a3c.play import play_episode
@@ -60,7 +61,7 @@ def play_world(world: int, checkpoints: dict[int, tuple[Path, str]], play: Play)
         seen.update(stage=stage, life=int(info["life"]))
         return models.get(stage)
 
-    writer = Mp4Writer(play.output, fps=video_fps(env, 4))
+    writer = Mp4Writer(play.output, fps=video_fps(env, FRAME_SKIP))
     tee = Tee(writer, viewer)
     try:
         ep = play_episode(env, models[1], greedy=not play.sample, seed=play.seed, writer=tee, device=play.device,

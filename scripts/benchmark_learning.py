@@ -31,7 +31,7 @@ from pathlib import Path
 
 from mario_a3c.checkpoint import load_checkpoint
 from mario_a3c.progress import first_greedy_clear
-from mario_a3c.rundir import interrupted, write_json
+from mario_a3c.rundir import SIGNAL_STOPS, interrupted, write_json
 
 ROOT = Path(__file__).resolve().parent.parent
 ARGS_FILE = "benchmark_args.json"  # the train.py flags a seed's runs were started with
@@ -55,7 +55,7 @@ def run_seed(args, seed: int, extra: list[str]) -> dict:
         raise SystemExit(f"benchmark_learning: seed {seed}: train.py exited {code}")
     run_dir = unfinished or max(out.glob("*/summary.json"), key=lambda p: p.stat().st_mtime).parent
     s = json.loads((run_dir / "summary.json").read_text())
-    if s["stopped_by"] in ("SIGINT", "SIGTERM"):  # not a result yet: the next call continues this run
+    if s["stopped_by"] in SIGNAL_STOPS:  # not a result yet: the next call continues this run
         raise SystemExit(
             f"benchmark_learning: seed {seed} was interrupted ({s['stopped_by']}); run again to continue it"
         )
