@@ -53,6 +53,7 @@ PRESET_FLAGS = [
     ("num-envs", None, int, "environments per learner in lock-step (A2C: 8)"),
     ("max-frames", None, int, "emulator frames to train for"),
     ("lstm-size", None, int, "LSTMCell units, 0 for none"),
+    ("bf16", None, on_off, "act and re-forward under bfloat16 autocast (on/off)"),
     ("eval-interval", None, float, "seconds between greedy evaluations"),
     ("checkpoint-interval", None, float, "seconds between checkpoints"),
     ("max-restarts", None, int, "restarts allowed per dead process"),

@@ -56,9 +56,13 @@ def _train(rank: int, cfg: Config, sig: dict, shared: SharedRun) -> None:
     collector = RolloutCollector(
         envs, model, cfg.num_local_steps, cfg.gamma, seed=cfg.env_seed(rank), reward_scale=cfg.reward_scale
     )
+    # --bf16: acting and the learner's re-forward under bfloat16 autocast; backward follows
+    acting = partial(torch.autocast, "cpu", dtype=torch.bfloat16, enabled=cfg.bf16)
+    learning = partial(torch.autocast, torch.device(cfg.device).type, dtype=torch.bfloat16, enabled=cfg.bf16)
     while not shared.stop.is_set():
         copy_weights(model, shared.model)
-        rollout = collector.collect()
+        with acting():
+            rollout = collector.collect()
         if learner is not model:
             copy_weights(learner, model)
             rollout = rollout.to(cfg.device)
@@ -66,7 +70,8 @@ def _train(rank: int, cfg: Config, sig: dict, shared: SharedRun) -> None:
         for epoch in range(cfg.epochs):
             if epoch:  # a later pass starts from the shared weights this rollout's first step moved
                 copy_weights(learner, shared.model)
-            loss, stats, targets = actor_critic_loss(learner, rollout, cfg, targets)
+            with learning():
+                loss, stats, targets = actor_critic_loss(learner, rollout, cfg, targets)
             norm, grads = clipped_gradients(learner, params, loss, cfg.max_grad_norm)
             skipped |= grads is None
             total = shared.push(rank, grads, rollout.frames if epoch == 0 else 0)

@@ -25,6 +25,11 @@ class LSTMSequence(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, proj, w_hh, h0, c0, keep):
+        with torch.autocast(proj.device.type, enabled=False):
+            return LSTMSequence._forward(ctx, proj, w_hh, h0, c0, keep)
+
+    @staticmethod
+    def _forward(ctx, proj, w_hh, h0, c0, keep):
         T, B, G = proj.shape
         H = G // 4
         gates = proj.new_empty(T, B, G)  # activated i, f, g, o
@@ -50,6 +55,11 @@ class LSTMSequence(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, d_hs):
+        with torch.autocast(d_hs.device.type, enabled=False):
+            return LSTMSequence._backward(ctx, d_hs.to(ctx.saved_tensors[0].dtype))
+
+    @staticmethod
+    def _backward(ctx, d_hs):
         w_hh, keep, gates, h_in, c_in, cells = ctx.saved_tensors
         T, B, G = gates.shape
         H = G // 4
@@ -73,5 +83,11 @@ class LSTMSequence(torch.autograd.Function):
 
 
 def lstm_sequence(proj, w_hh, h0, c0, keep):
-    """Hidden states (T, B, H) of the LSTM recurrence; see :class:`LSTMSequence`."""
-    return LSTMSequence.apply(proj, w_hh, h0, c0, keep)
+    """Hidden states (T, B, H) of the LSTM recurrence; see :class:`LSTMSequence`.
+
+    Under autocast (``--bf16``) the input projection arrives in bfloat16; the recurrence
+    runs in the weights' dtype (float32) all the same (its state is carried over T steps, and its products need
+    one dtype), and so do the gradients it hands back.
+    """
+    dtype = w_hh.dtype
+    return LSTMSequence.apply(proj.to(dtype), w_hh, h0.to(dtype), c0.to(dtype), keep.to(dtype))
