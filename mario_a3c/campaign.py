@@ -32,7 +32,7 @@ from mario_a3c.config import Config
 from mario_a3c.errors import UserError
 from mario_a3c.evaluate import Play, evaluate
 from mario_a3c.progress import first_greedy_clear
-from mario_a3c.rundir import SHIPPED_DIR, SIGNAL_STOPS, new_run_dir, write_json
+from mario_a3c.rundir import SIGNAL_STOPS, new_run_dir, shipped_model, write_json
 from mario_a3c.ship import ship
 from mario_a3c.trainer import train
 from wrappers import mario_id
@@ -59,7 +59,7 @@ def run_campaign(cfg: Config, stages: list[tuple[int, int]], stage_limit: float)
     previous: str | None = cfg.from_stage
     for world, stage in stages:
         name = f"{world}-{stage}"
-        shipped = SHIPPED_DIR / f"mario_{world}_{stage}.pt"
+        shipped = shipped_model(f"mario_{world}_{stage}")
         row = book.get(name, {})
         if shipped.is_file() and _play_checkpoint(shipped, world, stage)["clear_rate"] == 1.0:
             print(f"campaign {name}: the shipped {shipped.name} clears it; next stage starts from it", flush=True)

@@ -82,6 +82,14 @@ def interrupted(run: Path) -> bool:
     return not summary.exists() or json.loads(summary.read_text())["stopped_by"] in SIGNAL_STOPS
 
 
+def shipped_model(slug: str) -> Path:
+    """The shipped model of a run slug: ``trained_models/mario_1_1.pt``, an Atari game by its
+    name (``ALE-Pong-v5`` -> ``trained_models/pong.pt``)."""
+    if slug.startswith("ALE-"):
+        slug = slug.split("-")[1].lower()
+    return SHIPPED_DIR / f"{slug}.pt"
+
+
 def find_checkpoint(save_dir: str, slug: str) -> tuple[Path | None, str]:
     """test.py's default: the newest run's best.pt (else its last.pt), else the shipped model."""
     for run in reversed(_runs_of(Path(save_dir), slug)):
@@ -89,7 +97,7 @@ def find_checkpoint(save_dir: str, slug: str) -> tuple[Path | None, str]:
             return run / "best.pt", "your newest training run"
         if (run / "last.pt").is_file():
             return run / "last.pt", "your newest training run (its final weights: no evaluation was kept)"
-    shipped = SHIPPED_DIR / f"{slug}.pt"
+    shipped = shipped_model(slug)
     if shipped.is_file():
         return shipped, "the model shipped with the repository"
     return None, ""

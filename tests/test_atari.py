@@ -73,3 +73,12 @@ def test_pong_trains_with_the_same_workers_tester_and_test_py(tmp_path):
     play = run_cli("test.py", "--env", "ALE/Pong-v5", "--save-dir", str(tmp_path), "--output", str(out))
     assert play.returncode == 0, play.stderr
     assert "return" in play.stdout and count_frames(out) > 100  # a whole game of Pong is long
+
+
+def test_an_atari_game_ships_by_its_name_and_mario_by_its_stage():
+    from mario_a3c.config import Config
+    from mario_a3c.rundir import SHIPPED_DIR, shipped_model
+
+    assert shipped_model(Config(env_id="ALE/Pong-v5").slug) == SHIPPED_DIR / "pong.pt"
+    assert shipped_model(Config(env_id="ALE/Breakout-v5").slug) == SHIPPED_DIR / "breakout.pt"
+    assert shipped_model(Config(env_id="SuperMarioBros-1-2-v0").slug) == SHIPPED_DIR / "mario_1_2.pt"
