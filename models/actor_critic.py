@@ -115,16 +115,21 @@ class ActorCritic(nn.Module):
         return (zeros, zeros.clone())
 
     def _heads(self, h: torch.Tensor, obs: torch.Tensor):
-        logits = self.policy(h)
-        params = (logits, self.log_std) if self.log_std is not None else logits
-        v = self.critic(obs) if self.critic is not None else h
-        return params, self.value(v).squeeze(-1)
+        # float32 even under autocast (--bf16): sampling needs exact logits (bfloat16's ties
+        # and coarse Gumbel noise skew the actions taken) and advantages exact values; the
+        # heads are a few thousand weights
+        with torch.autocast(h.device.type, enabled=False):
+            h = h.float()
+            logits = self.policy(h)
+            params = (logits, self.log_std) if self.log_std is not None else logits
+            v = self.critic(obs) if self.critic is not None else h
+            return params, self.value(v).squeeze(-1)
 
     def forward(self, obs: torch.Tensor, state: State):
         """One step: obs (B, ...) -> (dist_params, value (B,), state)."""
         h = self.encoder(obs)
         if self.lstm is not None:
-            state = self.lstm(h, state)
+            state = tuple(s.float() for s in self.lstm(h, state))  # carried in float32 (--bf16)
             h = state[0]
         elif self.torso is not None:
             h = self.torso(h)

@@ -120,7 +120,8 @@ def test_lstm_sequence_matches_lstm_cell_values_and_gradients():
 
 def test_bf16_autocast_runs_the_recurrence_in_float32_and_stays_close():
     """--bf16: a Mario-sized rollout's loss and gradients under bfloat16 autocast are finite,
-    float32 where they meet the shared Adam, and near the float32 ones."""
+    float32 where they meet the shared Adam, and near the float32 ones; logits, values and
+    the LSTM state come out float32."""
     from models import build_model
 
     torch.manual_seed(0)
@@ -134,6 +135,9 @@ def test_bf16_autocast_runs_the_recurrence_in_float32_and_stays_close():
         model.zero_grad(set_to_none=True)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             logits, values = model.forward_sequence(obs, model.initial_state(B), starts)
+            step_logits, step_value, state = model(obs[0], model.initial_state(B))
+            # the heads and the carried state stay float32: sampling and advantages need them exact
+            assert {t.dtype for t in (logits, values, step_logits, step_value, *state)} == {torch.float32}
             loss = logits.float().logsumexp(-1).mean() + values.float().pow(2).mean()
         loss.backward()
         return [p.grad.clone() for p in model.parameters()]
