@@ -10,8 +10,8 @@ For each stage in turn:
 * otherwise the stage trains with ``--stop-when-solved`` from the previous stage's clearing
   checkpoint (``--from-stage``), or continues its own interrupted run (``--resume``), for
   what is left of ``--stage-limit`` seconds of training (summed over its runs);
-* its clearing checkpoint is shipped (float16), played greedily once (the video) and
-  sampled over 10 episodes (the clear rate).
+* its clearing checkpoint is shipped (float16), played greedily once (the video, and its
+  last seconds as a GIF) and sampled over 10 episodes (the clear rate).
 
 ``<save-dir>/campaign.json`` holds one row per stage (where it started from, frames and
 seconds to the first greedy clear, the clearing episode's agent steps, the sampled clear
@@ -35,6 +35,7 @@ from mario_a3c.progress import first_greedy_clear
 from mario_a3c.rundir import SIGNAL_STOPS, new_run_dir, shipped_model, write_json
 from mario_a3c.ship import ship
 from mario_a3c.trainer import train
+from mario_a3c.video import clip_gif
 from wrappers import mario_id
 
 
@@ -61,7 +62,9 @@ def run_campaign(cfg: Config, stages: list[tuple[int, int]], stage_limit: float)
         name = f"{world}-{stage}"
         shipped = shipped_model(f"mario_{world}_{stage}")
         row = book.get(name, {})
-        if shipped.is_file() and _play_checkpoint(shipped, world, stage)["clear_rate"] == 1.0:
+        video = Path(cfg.save_dir) / f"mario_{world}_{stage}_greedy.mp4"
+        if shipped.is_file() and _play_checkpoint(shipped, world, stage, video=video)["clear_rate"] == 1.0:
+            clip_gif(video, video.with_suffix(".gif"))
             print(f"campaign {name}: the shipped {shipped.name} clears it; next stage starts from it", flush=True)
             previous = str(shipped)
             continue
@@ -113,6 +116,7 @@ def _shipped_row(run_dir: Path, world: int, stage: int, summary: dict) -> dict:
     first = first_greedy_clear(run_dir) or {}
     greedy = _play_checkpoint(out, world, stage, video=run_dir / f"mario_{world}_{stage}_greedy.mp4")
     sampled = _play_checkpoint(out, world, stage, sample=True)
+    gif = clip_gif(Path(greedy["video"]), Path(greedy["video"]).with_suffix(".gif")) if greedy.get("video") else None
     return {
         "cleared": bool(greedy["clear_rate"] == 1.0),
         "clear_frames": summary["solved_at_frames"],
@@ -122,6 +126,7 @@ def _shipped_row(run_dir: Path, world: int, stage: int, summary: dict) -> dict:
         "shipped_greedy_x_pos": greedy["max_x_pos"],
         "sampled_clear_rate": sampled["clear_rate"],
         "video": greedy["video"],
+        "gif": str(gif) if gif else None,
     }
 
 

@@ -62,3 +62,21 @@ def count_frames(path: Path) -> int:
         return sum(1 for _ in reader)
     finally:
         reader.close()
+
+
+def clip_gif(mp4: Path, gif: Path, seconds: float = 6.0, step: int = 2, scale: int = 2) -> Path:
+    """The last ``seconds`` of ``mp4`` as a looping GIF (every ``step``-th frame, each side
+    divided by ``scale``): a clear's run to the flag, small enough for a README."""
+    reader = imageio.get_reader(mp4)
+    try:
+        fps = float(reader.get_meta_data().get("fps") or 15)
+        frames = [frame[::scale, ::scale] for frame in reader]
+    finally:
+        reader.close()
+    if not frames:
+        raise ValueError(f"{mp4} has no frames")
+    tail = frames[-max(1, int(seconds * fps)) :: step]
+    tmp = Path(gif).with_name(f".{Path(gif).stem}.{os.getpid()}.tmp.gif")
+    imageio.mimsave(tmp, tail, duration=1000.0 * step / fps, loop=0)
+    os.replace(tmp, gif)
+    return Path(gif)

@@ -3,11 +3,12 @@
 import json
 import signal
 
+import imageio.v2 as imageio
 import pytest
 from conftest import ROOT, run_cli, start_training, trained_some, wait_for
 
 from mario_a3c.checkpoint import load_checkpoint
-from mario_a3c.video import count_frames
+from mario_a3c.video import Mp4Writer, clip_gif, count_frames
 
 
 @pytest.mark.slow
@@ -20,6 +21,7 @@ def test_a_campaign_skips_what_clears_trains_on_from_its_weights_and_continues_a
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err[-2000:]
     assert "the shipped mario_1_1.pt clears it" in out and "campaign stopped at 1-2" in out
+    assert len(imageio.mimread(tmp_path / "mario_1_1_greedy.gif")) > 10  # the clear's last seconds
     book = json.loads((tmp_path / "campaign.json").read_text())
     row = book["1-2"]
     assert row["from"] == str(shipped) and row["run_dir"] == str(tmp_path / "mario_1_2") and not row["cleared"]
@@ -79,3 +81,22 @@ def test_a_stage_without_a_model_names_the_shipped_ones(tmp_path):
     assert proc.returncode == 2 and "(shipped models: 1-1" in proc.stderr and "Traceback" not in proc.stderr
     proc = run_cli("test.py", "--world", "2", "--stage", "all", "--save-dir", str(tmp_path))
     assert proc.returncode == 2 and "only World 1 plays whole" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_clip_gif_keeps_the_last_seconds_of_a_real_episode_video(tmp_path):
+    from wrappers import make_env
+
+    env = make_env("SuperMarioBros-1-1-v0", render_mode="rgb_array", training=False)
+    env.reset(seed=0)
+    writer = Mp4Writer(tmp_path / "play.mp4", fps=15)
+    for _ in range(120):  # 8 s of agent steps: right and jump
+        _, _, terminated, truncated, _ = env.step(2)
+        writer.append(env.render())
+        if terminated or truncated:
+            env.reset()
+    env.close()
+    video = writer.close()
+    gif = clip_gif(video, tmp_path / "play.gif", seconds=4.0, step=2, scale=2)
+    frames = imageio.mimread(gif)
+    assert len(frames) == 30 and frames[0].shape == (120, 128, 3)
+    assert not list(tmp_path.glob(".*tmp*"))  # written in place atomically
