@@ -32,7 +32,7 @@ from mario_a3c.config import Config
 from mario_a3c.errors import UserError
 from mario_a3c.evaluate import Play, evaluate
 from mario_a3c.progress import first_greedy_clear
-from mario_a3c.rundir import SIGNAL_STOPS, new_run_dir, shipped_model, write_json
+from mario_a3c.rundir import SIGNAL_STOPS, ensure_writable_dir, new_run_dir, shipped_model, write_json
 from mario_a3c.ship import ship
 from mario_a3c.trainer import train
 from mario_a3c.video import clip_gif
@@ -55,6 +55,7 @@ def parse_stages(specs: list[str]) -> list[tuple[int, int]]:
 def run_campaign(cfg: Config, stages: list[tuple[int, int]], stage_limit: float) -> int:
     if stage_limit <= 0:
         raise UserError(f"--stage-limit {stage_limit:g}: must be positive")
+    ensure_writable_dir(Path(cfg.save_dir), f"--save-dir {cfg.save_dir}")  # a fresh clone has no runs/ yet
     book_path = Path(cfg.save_dir) / "campaign.json"
     book = _read_book(book_path)
     previous: str | None = cfg.from_stage
@@ -64,7 +65,7 @@ def run_campaign(cfg: Config, stages: list[tuple[int, int]], stage_limit: float)
         row = book.get(name, {})
         video = Path(cfg.save_dir) / f"mario_{world}_{stage}_greedy.mp4"
         if shipped.is_file() and _play_checkpoint(shipped, world, stage, video=video)["clear_rate"] == 1.0:
-            clip_gif(video, video.with_suffix(".gif"))
+            _gif(video)
             print(f"campaign {name}: the shipped {shipped.name} clears it; next stage starts from it", flush=True)
             previous = str(shipped)
             continue
@@ -116,7 +117,7 @@ def _shipped_row(run_dir: Path, world: int, stage: int, summary: dict) -> dict:
     first = first_greedy_clear(run_dir) or {}
     greedy = _play_checkpoint(out, world, stage, video=run_dir / f"mario_{world}_{stage}_greedy.mp4")
     sampled = _play_checkpoint(out, world, stage, sample=True)
-    gif = clip_gif(Path(greedy["video"]), Path(greedy["video"]).with_suffix(".gif")) if greedy.get("video") else None
+    gif = _gif(Path(greedy["video"]))
     return {
         "cleared": bool(greedy["clear_rate"] == 1.0),
         "clear_frames": summary["solved_at_frames"],
@@ -128,6 +129,15 @@ def _shipped_row(run_dir: Path, world: int, stage: int, summary: dict) -> dict:
         "video": greedy["video"],
         "gif": str(gif) if gif else None,
     }
+
+
+def _gif(video: Path) -> Path | None:
+    """The clear's last seconds beside its video; a picture, so a failure costs only it."""
+    try:
+        return clip_gif(video, video.with_suffix(".gif"))
+    except Exception as err:  # noqa: BLE001 (imageio/Pillow/disk: the stage's result must still be written)
+        print(f"campaign: no GIF of {video} ({type(err).__name__}: {err})", flush=True)
+        return None
 
 
 def _play_checkpoint(ckpt: Path, world: int, stage: int, sample: bool = False, video: Path | None = None) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections import deque
 from pathlib import Path
 
 import imageio.v2 as imageio
@@ -70,12 +71,13 @@ def clip_gif(mp4: Path, gif: Path, seconds: float = 6.0, step: int = 2, scale: i
     reader = imageio.get_reader(mp4)
     try:
         fps = float(reader.get_meta_data().get("fps") or 15)
-        frames = [frame[::scale, ::scale] for frame in reader]
+        # only the tail is kept, small: a time-out episode's video is thousands of frames
+        kept = deque((frame[::scale, ::scale].copy() for frame in reader), maxlen=max(1, int(seconds * fps)))
     finally:
         reader.close()
-    if not frames:
+    if not kept:
         raise ValueError(f"{mp4} has no frames")
-    tail = frames[-max(1, int(seconds * fps)) :: step]
+    tail = list(kept)[::step]
     tmp = Path(gif).with_name(f".{Path(gif).stem}.{os.getpid()}.tmp.gif")
     imageio.mimsave(tmp, tail, duration=1000.0 * step / fps, loop=0)
     os.replace(tmp, gif)

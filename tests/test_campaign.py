@@ -13,6 +13,7 @@ from mario_a3c.video import Mp4Writer, clip_gif, count_frames
 
 @pytest.mark.slow
 def test_a_campaign_skips_what_clears_trains_on_from_its_weights_and_continues_after_ctrl_c(tmp_path):
+    tmp_path = tmp_path / "runs"  # as in a fresh clone: the save dir does not exist yet
     shipped = ROOT / "trained_models" / "mario_1_1.pt"
     # 1-1 is shipped and clears: skipped; 1-2 trains from its weights until Ctrl-C.
     proc = start_training(tmp_path, "--stages", "1-1", "1-2", "--stage-limit", "600", "--eval-interval", "1000")
