@@ -54,6 +54,7 @@ PRESET_FLAGS = [
     ("max-frames", None, int, "emulator frames to train for"),
     ("lstm-size", None, int, "LSTMCell units, 0 for none"),
     ("bf16", None, on_off, "act and re-forward under bfloat16 autocast (on/off)"),
+    ("stuck-death", None, on_off, "Mario: an episode stuck for 200 steps ends as a death, not a truncation (on/off)"),
     ("eval-interval", None, float, "seconds between greedy evaluations"),
     ("checkpoint-interval", None, float, "seconds between checkpoints"),
     ("max-restarts", None, int, "restarts allowed per dead process"),

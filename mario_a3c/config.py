@@ -69,6 +69,8 @@ class Config:
     """Seconds between the tester's greedy evaluations."""
     stuck_patience: int = 200
     """Mario: truncate an episode after this many agent steps without a new max x."""
+    stuck_death: bool = False
+    """Mario: a stuck episode ends as a death (terminal, the death's -5) instead of a bootstrapped truncation."""
     checkpoint_interval: float = 120.0
     """Seconds between periodic checkpoints of the whole run."""
     max_restarts: int = 3
@@ -122,7 +124,11 @@ class Config:
     def env_kwargs(self) -> dict:
         """Keyword arguments for ``wrappers.make_env`` that this config fixes."""
         if is_mario(self.env_id):
-            return {"action_type": self.action_type, "stuck_patience": self.stuck_patience}
+            return {
+                "action_type": self.action_type,
+                "stuck_patience": self.stuck_patience,
+                "stuck_death": self.stuck_death,
+            }
         return {}
 
 

@@ -100,6 +100,21 @@ def test_episode_statistics_and_stuck_truncation():
     env.close()
 
 
+def test_stuck_death_ends_a_stuck_episode_as_a_death():
+    env = make_env("SuperMarioBros-1-1-v0", stuck_patience=20, stuck_death=True)
+    env.reset(seed=0)
+    rewards = []
+    while True:  # NOOP: stuck after 20 steps, now a terminal step with the death's reward
+        _, reward, terminated, truncated, info = env.step(0)
+        rewards.append(reward)
+        if terminated or truncated:
+            break
+    assert terminated and not truncated and info.get("stuck") and not info["flag_get"]
+    assert len(rewards) == 20 and rewards[-1] == -5.0 and all(r == 0.0 for r in rewards[:-1])
+    assert info["episode"]["l"] == 20
+    env.close()
+
+
 def test_grayscale_resize_declares_its_space():
     env = GrayResize(gym.make("SuperMarioBros-1-1-v0"), size=42)
     obs, _ = env.reset(seed=0)

@@ -46,6 +46,7 @@ def make_env(
     action_type: str = "right",
     render_mode: str | None = None,
     stuck_patience: int = 200,
+    stuck_death: bool = False,
     training: bool = True,
     last_stage: int = 4,
 ) -> gym.Env:
@@ -64,7 +65,7 @@ def make_env(
     ``render_mode="rgb_array"`` lets a caller grab full-colour frames with ``env.render()``.
     """
     if is_mario(env_id) or MARIO_GAME_ID.match(env_id):
-        return _make_mario(env_id, action_type, render_mode, stuck_patience, last_stage)
+        return _make_mario(env_id, action_type, render_mode, stuck_patience, stuck_death, last_stage)
     if env_id.startswith("ALE/"):
         return _make_atari(env_id, render_mode, training)
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")  # pygame-rendered envs: never open a sound card
@@ -77,7 +78,9 @@ def make_env(
     return EpisodeStats(env)
 
 
-def _make_mario(env_id: str, action_type: str, render_mode: str | None, patience: int, last_stage: int) -> gym.Env:
+def _make_mario(
+    env_id: str, action_type: str, render_mode: str | None, patience: int, stuck_death: bool, last_stage: int
+) -> gym.Env:
     import gym_super_mario_bros  # noqa: F401  (registers the SuperMarioBros ids)
 
     if match := MARIO_ID.match(env_id):
@@ -88,7 +91,7 @@ def _make_mario(env_id: str, action_type: str, render_mode: str | None, patience
     env = Joypad(env, mario_actions(action_type))
     env = MaxAndSkip(env, skip=4)
     env = MarioReward(env)
-    env = StuckTruncation(env, patience=patience)
+    env = StuckTruncation(env, patience=patience, death_reward=env.death_reward if stuck_death else None)
     if MARIO_GAME_ID.match(env_id):
         env = WorldEnd(env, world=1, last_stage=last_stage)
     env = GrayResize(env, size=84)

@@ -37,6 +37,7 @@ class MarioReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
             raise ValueError(f"scale and clip must be positive, got {scale}, {clip}")
         self._scale = scale
         self._clip = clip
+        self.death_reward = max(-clip, -50.0 / scale)  # the reward of the step Mario dies on (no flag)
         self._x = 0
         self._score = 0
 
@@ -67,17 +68,21 @@ class StuckTruncation(gym.Wrapper, gym.utils.RecordConstructorArgs):
     """Truncate an episode when ``info["x_pos"]`` sets no new maximum for ``patience`` steps.
 
     An agent pressed against a pipe would otherwise burn the whole in-game clock
-    (about 2,400 agent steps). This is a truncation, not a death: the learner
-    bootstraps from the value of the last state. In the whole game (several stages and
-    lives in one episode) the maximum starts afresh with each stage and each life.
+    (about 2,400 agent steps). By default this is a truncation, not a death: the learner
+    bootstraps from the value of the last state. With ``death_reward`` (``--stuck-death``)
+    it ends the episode as the clock running out would, a terminal step with that reward:
+    a trap Mario cannot leave with right-only actions is then worth a death, not a rest.
+    In the whole game (several stages and lives in one episode) the maximum starts afresh
+    with each stage and each life.
     """
 
-    def __init__(self, env: gym.Env, patience: int = 200):
-        gym.utils.RecordConstructorArgs.__init__(self, patience=patience)
+    def __init__(self, env: gym.Env, patience: int = 200, death_reward: float | None = None):
+        gym.utils.RecordConstructorArgs.__init__(self, patience=patience, death_reward=death_reward)
         gym.Wrapper.__init__(self, env)
         if patience < 1:
             raise ValueError(f"patience must be >= 1, got {patience}")
         self._patience = patience
+        self._death_reward = death_reward
         self._best = 0
         self._since = 0
         self._where: tuple = ()
@@ -96,8 +101,11 @@ class StuckTruncation(gym.Wrapper, gym.utils.RecordConstructorArgs):
         else:
             self._since += 1
         if self._since >= self._patience and not terminated:
-            truncated = True
             info["stuck"] = True
+            if self._death_reward is None:
+                truncated = True
+            else:
+                terminated, truncated, reward = True, False, self._death_reward
         return obs, reward, terminated, truncated, info
 
 
