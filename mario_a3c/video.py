@@ -9,6 +9,8 @@ from pathlib import Path
 import imageio.v2 as imageio
 import numpy as np
 
+from mario_a3c.atomic import atomic_open
+
 
 def video_fps(env, frame_skip: int) -> int:
     """Frames per second of a video of agent steps: the env's own rate over its frame skip."""
@@ -78,7 +80,6 @@ def clip_gif(mp4: Path, gif: Path, seconds: float = 6.0, step: int = 2, scale: i
     if not kept:
         raise ValueError(f"{mp4} has no frames")
     tail = list(kept)[::step]
-    tmp = Path(gif).with_name(f".{Path(gif).stem}.{os.getpid()}.tmp.gif")
-    imageio.mimsave(tmp, tail, duration=1000.0 * step / fps, loop=0)
-    os.replace(tmp, gif)
+    with atomic_open(Path(gif)) as f:
+        imageio.mimsave(f, tail, format="GIF", duration=1000.0 * step / fps, loop=0)
     return Path(gif)

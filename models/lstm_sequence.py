@@ -86,8 +86,8 @@ def lstm_sequence(proj, w_hh, h0, c0, keep):
     """Hidden states (T, B, H) of the LSTM recurrence; see :class:`LSTMSequence`.
 
     Under autocast (``--bf16``) the input projection arrives in bfloat16; the recurrence
-    runs in the weights' dtype (float32) all the same (its state is carried over T steps, and its products need
-    one dtype), and so do the gradients it hands back.
+    runs in the weights' dtype (float32) all the same (its state is carried over T steps,
+    and its products need one dtype), and so do the gradients it hands back.
     """
     dtype = w_hh.dtype
     return LSTMSequence.apply(proj.to(dtype), w_hh, h0.to(dtype), c0.to(dtype), keep.to(dtype))
