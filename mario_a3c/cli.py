@@ -124,7 +124,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-seconds", type=float, default=None, help="also stop after this much wall time")
     p.add_argument("--stop-when-solved", action="store_true", help="stop once solved (benchmarks use this)")
     p.add_argument(
-        "--solved-return", type=float, default=None, help="mean return of 100 episodes that counts as solved (preset)"
+        "--solved-return",
+        type=float,
+        default=None,
+        help="mean return that counts as solved: of 100 training episodes; Atari: of 20 whole games (preset)",
     )
     p.add_argument("--num_global_steps", type=int, default=None, help="agent steps (predecessor's flag; x4 frames)")
     p.add_argument("--save-dir", "--saved_path", default=d.save_dir, help="where run directories go")

@@ -56,8 +56,9 @@ class Config:
     max_seconds: float | None = None
     """Also stop after this much wall time in this session (None: no limit)."""
     solved_return: float | None = None
-    """Mean return of the last 100 training episodes that counts as solved (None: the env's
-    own ``reward_threshold``; Mario is solved by a greedy clear instead)."""
+    """Mean return of the last 100 training episodes that counts as solved, Atari: mean true
+    score of the last 20 whole games (None: the env's own ``reward_threshold``; Mario is
+    solved by a greedy clear instead)."""
     stop_when_solved: bool = False
     """Stop as soon as the run counts as solved (Mario: a greedy clear; others: the env's threshold)."""
     lstm_size: int = 512

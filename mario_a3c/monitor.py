@@ -18,6 +18,7 @@ from tensorboardX import SummaryWriter
 from mario_a3c.messages import Update
 from wrappers import is_mario
 
+ATARI_GAMES = 20  # an Atari run is solved by the mean true score of this many whole games
 CSV_FIELDS = ["kind", "frames", "seconds", "return", "raw_return", "length", "x_pos", "flag", "game_score"]
 
 
@@ -35,7 +36,6 @@ class Monitor:
         self.run_dir, self.env_id = run_dir, env_id
         self.mario = is_mario(env_id)
         self.atari = env_id.startswith("ALE/")
-        self.games: deque = deque(maxlen=100)  # Atari: true scores of the last 100 whole games
         self.tb = SummaryWriter(str(tb_dir))
         new = not (run_dir / "progress.csv").exists()
         self._csv_file = open(run_dir / "progress.csv", "a", newline="")
@@ -46,6 +46,7 @@ class Monitor:
         self.frames = start_frames
         self.threshold = solved_threshold
         s = state or {}
+        self.games: deque = deque(s.get("games", []), maxlen=ATARI_GAMES)  # Atari: the last whole games' true scores
         self.episodes = int(s.get("episodes", 0))
         self.best_x = int(s.get("best_x_pos", 0))
         self.best_eval = s.get("best_eval_return")
@@ -66,6 +67,19 @@ class Monitor:
     def mean_return(self) -> float:
         """Mean return of the last 100 training episodes (the solved criterion's number)."""
         return float(np.mean([r for r, _ in self.recent])) if self.recent else float("nan")
+
+    @property
+    def game_mean(self) -> float:
+        """Atari: mean true score of the last ATARI_GAMES whole games (its solved criterion's number)."""
+        return float(np.mean(self.games)) if self.games else float("nan")
+
+    def _solved(self) -> bool:
+        """Whether the solved criterion holds now: Atari over its last ATARI_GAMES whole games,
+        other envs over their last 100 training episodes."""
+        window = self.games if self.atari else self.recent
+        full = len(window) == window.maxlen
+        mean = self.game_mean if self.atari else self.mean_return
+        return self.threshold is not None and full and mean >= self.threshold
 
     @property
     def seconds(self) -> float:
@@ -95,9 +109,8 @@ class Monitor:
         self._row("train", ep)
         if ep["flag"] and self.first_flag is None:
             self.first_flag = {"frames": f, "seconds": round(self.seconds, 1)}
-        if self.threshold is not None and len(self.recent) == 100 and self.solved_at is None:
-            if np.mean([r for r, _ in self.recent]) >= self.threshold:
-                self.solved_at = {"frames": f, "seconds": round(self.seconds, 1)}
+        if not self.mario and self.solved_at is None and self._solved():
+            self.solved_at = {"frames": f, "seconds": round(self.seconds, 1)}
 
     def evaluation(self, frames: int, ep: dict, video: str | None, mario: bool) -> None:
         self.last_eval = dict(ep, frames=frames, at=time.time(), video=video)
@@ -170,9 +183,9 @@ class Monitor:
             flags = sum(fl for _, fl in self.recent)
             score = f"best x {self.best_x} | flags {flags:.0f}/{len(self.recent)}"
         elif self.atari:
-            score = (
-                f"game score mean {np.mean(self.games) if self.games else float('nan'):.1f} ({len(self.games)} games)"
-            )
+            goal = f" (solved at {self.threshold:g})" if self.threshold is not None else ""
+            games = f"game score mean {self.game_mean:.1f} ({len(self.games)} games)"
+            score = f"{games}{goal}{' SOLVED' if self.solved_at else ''}"
         else:
             goal = f" (solved at {self.threshold:g})" if self.threshold is not None else ""
             score = f"return mean100 {self.mean_return:.1f}{goal}{' SOLVED' if self.solved_at else ''}"
@@ -193,6 +206,7 @@ class Monitor:
             "first_train_flag": self.first_flag,
             "skipped_updates": self.skipped,
             "dropped_gradients": self.dropped,
+            "games": list(self.games),
         }
 
     def summary(self, config: dict, stopped_by: str) -> dict:
@@ -213,6 +227,7 @@ class Monitor:
             "dropped_gradients": self.dropped,
             "staleness": _staleness(self.lags),
             "last_100_mean_return": self.mean_return if self.recent else None,
+            f"last_{ATARI_GAMES}_game_mean": self.game_mean if self.games else None,
             "fps_timeline": self.timeline,
             "config": config,
         }
