@@ -218,6 +218,7 @@ def validate(cfg: Config) -> None:
         ("--max-grad-norm", cfg.max_grad_norm),  # a clip at or below 0 would zero or reverse the gradient
         ("--reward-scale", cfg.reward_scale),
         ("--eval-interval", cfg.eval_interval),
+        ("--stuck-patience", cfg.stuck_patience),
         ("--checkpoint-interval", cfg.checkpoint_interval),
         ("--max-seconds", 1 if cfg.max_seconds is None else cfg.max_seconds),
     ]:

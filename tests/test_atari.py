@@ -82,3 +82,28 @@ def test_an_atari_game_ships_by_its_name_and_mario_by_its_stage():
     assert shipped_model(Config(env_id="ALE/Pong-v5").slug) == SHIPPED_DIR / "pong.pt"
     assert shipped_model(Config(env_id="ALE/Breakout-v5").slug) == SHIPPED_DIR / "breakout.pt"
     assert shipped_model(Config(env_id="SuperMarioBros-1-2-v0").slug) == SHIPPED_DIR / "mario_1_2.pt"
+
+
+def test_atari_is_solved_by_the_mean_of_its_last_20_whole_games_and_resume_keeps_them(tmp_path):
+    from mario_a3c.messages import Update
+    from mario_a3c.monitor import ATARI_GAMES, Monitor
+
+    def update(*games):  # a rollout of 1,000 frames in which these Pong games ended (lives cut none)
+        eps = [dict(r=g, raw_r=g, l=900, x_pos=0, flag=False, game=g) for g in games]
+        return Update(rank=0, frames=1000, losses={}, grad_norm=0.0, skipped=False, episodes=eps)
+
+    monitor = Monitor(tmp_path, tmp_path / "tb", "ALE/Pong-v5", 0, 0.0, solved_threshold=18.0)
+    monitor.update(update(*[21.0] * (ATARI_GAMES - 1)))
+    monitor.update(update(float("nan")))  # a lost life inside a game (Breakout): no whole game yet
+    assert ATARI_GAMES == 20 and monitor.solved_at is None  # 19 games: the window is not full
+    monitor.update(update(12.0))  # 20 games, mean (19 * 21 + 12) / 20 = 20.55
+    assert monitor.solved_at["frames"] == 3000 and monitor.summary({}, "end")["last_20_game_mean"] == 20.55
+
+    state = monitor.state()
+    monitor.close()
+    resumed = Monitor(tmp_path, tmp_path / "tb", "ALE/Pong-v5", 3000, 10.0, solved_threshold=19.0, state=state)
+    assert list(resumed.games) == [21.0] * 19 + [12.0]
+    resumed.solved_at = None
+    resumed.update(update(-21.0))  # the oldest game drops out: (18 * 21 + 12 - 21) / 20 = 18.45 < 19
+    assert resumed.solved_at is None and resumed.game_mean == 18.45
+    resumed.close()

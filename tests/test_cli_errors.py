@@ -27,6 +27,7 @@ from mario_a3c.video import count_frames
         (["train.py", "--normalize-advantages", "maybe"], "'maybe': say on or off"),
         (["train.py", "--max-grad-norm", "0"], "--max-grad-norm 0.0: must be positive"),
         (["train.py", "--max-grad-norm", "-40"], "--max-grad-norm -40.0: must be positive"),
+        (["train.py", "--stuck-patience", "0"], "--stuck-patience 0: must be positive"),
         (["train.py", "--value-coef", "-0.5"], "--value-coef -0.5: must be 0 or more"),
         (["train.py", "--entropy-coef", "-0.01"], "--entropy-coef -0.01: must be 0 or more"),
         (["train.py", "--seed", "-1"], "--seed -1: must be 0 or more"),
