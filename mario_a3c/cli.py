@@ -195,11 +195,13 @@ def config_from_namespace(args: argparse.Namespace) -> Config:
     """The Config that parsed flags say (preset row of the env, flags over it), validated."""
     env_id = env_id_from_args(args)
     values = preset_for(env_id, args.algo)
+    given = {}
     for key in [name.replace("-", "_") for name, *_ in PRESET_FLAGS] + ["solved_return"]:
         if getattr(args, key) is not None:
-            values[key] = getattr(args, key)
+            given[key] = getattr(args, key)
     if args.num_global_steps is not None:
-        values["max_frames"] = args.num_global_steps * Config(env_id=env_id).frame_skip
+        given["max_frames"] = args.num_global_steps * Config(env_id=env_id).frame_skip
+    values.update(given)
     cfg = Config(
         env_id=env_id,
         action_type=args.action_type,
@@ -216,6 +218,7 @@ def config_from_namespace(args: argparse.Namespace) -> Config:
         max_staleness=args.max_staleness,
         max_seconds=args.max_seconds,
         stop_when_solved=args.stop_when_solved,
+        given=tuple(sorted(given)),
         **values,
     )
     validate(cfg)

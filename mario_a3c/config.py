@@ -94,6 +94,9 @@ class Config:
     """Continue a run: its directory, a checkpoint, or '' for the newest run of this env."""
     from_stage: str | None = None
     """Start from another stage's weights: W-S or a checkpoint path."""
+    given: tuple[str, ...] = ()
+    """The preset fields set by a flag on the command line: what ``--resume`` must not
+    quietly replace with the run's stored values."""
 
     @property
     def frame_skip(self) -> int:

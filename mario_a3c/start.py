@@ -15,6 +15,10 @@ from mario_a3c.errors import UserError
 from mario_a3c.rundir import find_checkpoint, resume_target
 from wrappers import mario_id
 
+# Flags that say how long and how to run this session, not how the run learns: given with
+# --resume they apply; not given, the run keeps its own.
+RUN_NOW = ("max_frames", "eval_interval", "checkpoint_interval", "max_restarts")
+
 
 @dataclass
 class Start:
@@ -63,10 +67,13 @@ def _resume(cfg: Config) -> Start:
     ckpt = resume_target(cfg.save_dir, cfg.slug, cfg.resume)
     meta, model, optimizer = load_checkpoint(ckpt)
     stored = config_from_dict(meta["config"])
-    # The stored run's settings win, except what says how long and where to run now.
+    _refuse_changed_flags(cfg, stored, ckpt)
+    # The stored run's settings win, except what says how long and where to run now (a
+    # flag not given keeps the run's own budget: --resume alone finishes what it set out to do).
     cfg = dataclasses.replace(
         stored,
-        max_frames=cfg.max_frames,
+        **{key: getattr(cfg, key) for key in RUN_NOW if key in cfg.given},
+        stop_when_solved=cfg.stop_when_solved or stored.stop_when_solved,
         num_processes=cfg.num_processes,
         device=cfg.device,
         backend=cfg.backend,
@@ -74,6 +81,7 @@ def _resume(cfg: Config) -> Start:
         max_staleness=cfg.max_staleness,
         resume=cfg.resume,
         max_seconds=cfg.max_seconds,
+        given=cfg.given,
     )
     if meta["frames"] >= cfg.max_frames:
         raise UserError(
@@ -91,6 +99,19 @@ def _resume(cfg: Config) -> Start:
         meta["spaces"],
         str(ckpt),
     )
+
+
+def _refuse_changed_flags(cfg: Config, stored: Config, ckpt: Path) -> None:
+    """UserError when a flag given with --resume would change how the run learns: the run
+    goes on with its own settings, so a differing flag would otherwise be ignored silently."""
+    changed = [key for key in cfg.given if key not in RUN_NOW and getattr(cfg, key) != getattr(stored, key)]
+    if changed:
+        ours = " ".join(f"--{k.replace('_', '-')} {getattr(cfg, k)}" for k in changed)
+        theirs = " ".join(f"--{k.replace('_', '-')} {getattr(stored, k)}" for k in changed)
+        raise UserError(
+            f"--resume: {ckpt.parent} trains with {theirs}; it goes on with its own settings, "
+            f"so drop {ours} (or start a new run with it)"
+        )
 
 
 def _from_stage(cfg: Config) -> Start:

@@ -164,3 +164,20 @@ def test_images_laid_out_height_width_channels_are_turned_channels_first(tmp_pat
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert json.loads((tmp_path / "CarRacing-v3" / "summary.json").read_text())["frames"] >= 300
+
+
+@pytest.mark.slow
+def test_resume_refuses_a_changed_learning_flag_and_keeps_the_runs_own_budget(tmp_path, mario_run):
+    run_dir, _ = mario_run
+    copy = tmp_path / "mario_1_1"
+    shutil.copytree(run_dir, copy, ignore=shutil.ignore_patterns(".lock"))
+    before = (copy / "last.pt").read_bytes()
+
+    proc = run_cli("train.py", "--resume", str(copy), "--lr", "0.001", "--gamma", "0.9")  # gamma as stored: fine
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert "trains with --lr 0.0003" in proc.stderr and "drop --lr 0.001" in proc.stderr
+    assert "--gamma" not in proc.stderr
+
+    proc = run_cli("train.py", "--resume", str(copy))  # no --max-frames: the run's own 6,000, spent
+    assert proc.returncode == 2 and "the --max-frames budget (6,000)" in proc.stderr, proc.stderr
+    assert (copy / "last.pt").read_bytes() == before
