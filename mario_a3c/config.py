@@ -13,6 +13,7 @@ from mario_a3c.errors import UserError
 from wrappers import is_mario
 
 FRAME_SKIP = 4  # emulator frames per agent step for pixel envs
+ATARI_GAMES = 20  # an Atari run is solved by the mean true score of this many whole games
 
 
 @dataclass(frozen=True)
@@ -94,9 +95,9 @@ class Config:
     """Continue a run: its directory, a checkpoint, or '' for the newest run of this env."""
     from_stage: str | None = None
     """Start from another stage's weights: W-S or a checkpoint path."""
-    given: tuple[str, ...] = ()
-    """The preset fields set by a flag on the command line: what ``--resume`` must not
-    quietly replace with the run's stored values."""
+    given: tuple[str, ...] = dataclasses.field(default=(), compare=False)
+    """The preset fields this session's command line set by a flag: what ``--resume``
+    applies (how long, how often) or refuses to change (how the run learns)."""
 
     @property
     def frame_skip(self) -> int:
@@ -137,7 +138,8 @@ class Config:
 
 
 # Per-environment defaults: anything not listed uses the Config defaults above. A row
-# "<env> a2c" overrides its env's row when --algo a2c (one learner, a bigger batch).
+# "<env> a2c" overrides a vector env's row when --algo a2c (one learner, a bigger batch);
+# an Atari game's own row (ALE/Pong-v5) goes over the "atari" one.
 # Vector envs: each learner steps 8 envs (a batch-1 forward would cost more than the env
 # step), rewards x0.1 for training (value targets of a few tens, not hundreds, beside a
 # gradient clip of 0.5: CartPole solved in half the steps, Pendulum at all).
@@ -153,11 +155,23 @@ VECTOR = dict(
 )
 PRESETS: dict[str, dict] = {
     "mario": dict(),
-    # a whole Atari game (what the tester plays) lasts minutes: evaluate once a minute
-    # Atari keeps the first round's settings (one env per A3C worker, batch-1 acting) until
-    # a Pong run measures the batched ones
-    "atari": dict(gamma=0.99, lr=1e-4, num_envs=1, num_local_steps=20, max_frames=40_000_000, eval_interval=60.0),
-    "atari a2c": dict(num_envs=8),
+    # Atari, measured on Pong (README): the conv torso without the LSTMCell over the 4-frame
+    # stack, 8 envs per worker in lock-step (one batched forward), bfloat16 acting and
+    # re-forward, A2C-sized 10-step rollouts with a clip of 0.5; a whole game (what the
+    # tester plays) lasts minutes: evaluate once a minute
+    "atari": dict(
+        lstm_size=0,
+        num_envs=8,
+        bf16=True,
+        gamma=0.99,
+        gae_lambda=0.95,
+        lr=5e-4,
+        num_local_steps=10,
+        max_grad_norm=0.5,
+        max_frames=40_000_000,
+        eval_interval=60.0,
+    ),
+    "ALE/Pong-v5": dict(solved_return=18.0),  # the mean of the last 20 whole games
     "vector": VECTOR,  # any other env with vector observations
     "CartPole-v1": dict(VECTOR, lr=1e-3, max_frames=500_000),
     "CartPole-v1 a2c": dict(lr=2e-3, num_local_steps=8),
@@ -188,15 +202,16 @@ def preset_for(env_id: str, algo: str = "a3c") -> dict:
     if is_mario(env_id):
         row = PRESETS["mario"]
     elif env_id.startswith("ALE/"):
-        row = dict(PRESETS["atari"], **PRESETS.get(f"atari {algo}", {}))
+        row = dict(PRESETS["atari"], **PRESETS.get(env_id, {}))
     else:
         row = dict(PRESETS.get(env_id, VECTOR), **PRESETS.get(f"{env_id} {algo}", {}))
     return dict({"num_envs": 8} if algo == "a2c" else {}, **row)
 
 
 def solved_threshold(cfg: Config, env) -> float | None:
-    """The mean return over 100 training episodes that solves this env (None for Mario: a
-    greedy clear solves it). train.py and test.py both ask this."""
+    """The mean return over 100 training episodes (Atari: the mean true score of the last
+    ATARI_GAMES whole games) that solves this env (None for Mario: a greedy clear solves
+    it). train.py and test.py both ask this."""
     if is_mario(cfg.env_id):
         return None
     if cfg.solved_return is not None:
@@ -254,7 +269,9 @@ def config_to_dict(cfg: Config) -> dict:
 def config_from_dict(data: dict) -> Config:
     """Rebuild a Config from a checkpoint's JSON, ignoring keys this version does not know."""
     known = {f.name for f in dataclasses.fields(Config)}
-    return Config(**{k: v for k, v in data.items() if k in known})
+    values = {k: v for k, v in data.items() if k in known}
+    values["given"] = tuple(values.get("given", ()))  # JSON keeps it as a list
+    return Config(**values)
 
 
 __all__ = ["Config", "PRESETS", "UserError", "config_from_dict", "config_to_dict", "preset_for", "validate"]

@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 from tensorboardX import SummaryWriter
 
+from mario_a3c.config import ATARI_GAMES
 from mario_a3c.messages import Update
 from wrappers import is_mario
 
-ATARI_GAMES = 20  # an Atari run is solved by the mean true score of this many whole games
 CSV_FIELDS = ["kind", "frames", "seconds", "return", "raw_return", "length", "x_pos", "flag", "game_score"]
 
 

@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from mario_a3c.config import ATARI_GAMES  # noqa: E402
 from mario_a3c.progress import read_progress  # noqa: E402
 
 
@@ -42,6 +43,7 @@ def plot_run(
             ax = axes[row][col]
             if len(train[key]):
                 ok = np.isfinite(train[key])
+                window = ATARI_GAMES if key == "game_score" else 100  # each panel's solved window
                 ax.plot(
                     train[axis][ok] / scale,
                     train[key][ok],
@@ -52,14 +54,17 @@ def plot_run(
                     label="training episode",
                 )
                 ax.plot(
-                    train[axis][ok] / scale, _running_mean(train[key][ok]), color="tab:blue", label="mean of last 100"
+                    train[axis][ok] / scale,
+                    _running_mean(train[key][ok], window),
+                    color="tab:blue",
+                    label=f"mean of last {window}",
                 )
             if len(ev[key]):
                 ax.plot(ev[axis] / scale, ev[key], "o-", ms=3, color="tab:orange", label="greedy evaluation")
                 flags = ev["flag"] > 0
                 if flags.any():
                     ax.plot(ev[axis][flags] / scale, ev[key][flags], "*", ms=12, color="tab:red", label="flag reached")
-            if key == "return" and threshold is not None:
+            if key == ("game_score" if atari else "return") and threshold is not None:
                 ax.axhline(threshold, color="green", ls="--", label=f"solved ({threshold:g})")
             ax.set_xlabel(xlabel)
             ax.set_ylabel(label)

@@ -17,7 +17,7 @@ from wrappers import mario_id
 
 # Flags that say how long and how to run this session, not how the run learns: given with
 # --resume they apply; not given, the run keeps its own.
-RUN_NOW = ("max_frames", "eval_interval", "checkpoint_interval", "max_restarts")
+RUN_NOW = ("max_frames", "solved_return", "eval_interval", "checkpoint_interval", "max_restarts")
 
 
 @dataclass
@@ -106,12 +106,18 @@ def _refuse_changed_flags(cfg: Config, stored: Config, ckpt: Path) -> None:
     goes on with its own settings, so a differing flag would otherwise be ignored silently."""
     changed = [key for key in cfg.given if key not in RUN_NOW and getattr(cfg, key) != getattr(stored, key)]
     if changed:
-        ours = " ".join(f"--{k.replace('_', '-')} {getattr(cfg, k)}" for k in changed)
-        theirs = " ".join(f"--{k.replace('_', '-')} {getattr(stored, k)}" for k in changed)
+        ours = " ".join(_flag(k, getattr(cfg, k)) for k in changed)
+        theirs = " ".join(_flag(k, getattr(stored, k)) for k in changed)
         raise UserError(
             f"--resume: {ckpt.parent} trains with {theirs}; it goes on with its own settings, "
-            f"so drop {ours} (or start a new run with it)"
+            f"so drop {ours} (or start a new run with {'it' if len(changed) == 1 else 'them'})"
         )
+
+
+def _flag(key: str, value) -> str:
+    """A setting as the flag that sets it: --lr 0.0003, --bf16 on."""
+    shown = ("on" if value else "off") if isinstance(value, bool) else value
+    return f"--{key.replace('_', '-')} {shown}"
 
 
 def _from_stage(cfg: Config) -> Start:

@@ -67,6 +67,7 @@ def test_pong_trains_with_the_same_workers_tester_and_test_py(tmp_path):
     run = tmp_path / "ALE-Pong-v5"
     summary = json.loads((run / "summary.json").read_text())
     assert summary["frames"] >= 6000 and summary["config"]["gamma"] == 0.99
+    assert summary["config"]["lstm_size"] == 0 and summary["config"]["num_envs"] == 8  # the Atari preset
     assert (run / "last.pt").is_file() and (run / "curve.png").is_file()
     assert list((run / "tb").glob("events.out.tfevents.*"))
     out = tmp_path / "pong.mp4"

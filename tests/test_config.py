@@ -49,13 +49,19 @@ def test_vector_env_presets_and_frames():
     assert cfg.frame_skip == 1 and cfg.max_frames == 1000 and cfg.lstm_size == 0
 
 
+def test_the_atari_preset_is_feed_forward_and_pong_is_solved_at_18():
+    pong = config_from_args(["--env", "ALE/Pong-v5"])
+    assert (pong.lstm_size, pong.num_envs, pong.bf16, pong.solved_return) == (0, 8, True, 18.0)
+    breakout = config_from_args(["--env", "ALE/Breakout-v5", "--lstm-size", "512"])
+    assert breakout.lstm_size == 512 and breakout.solved_return is None  # the recurrent one still selectable
+
+
 def test_environments_per_learner():
     """Each Mario A3C worker steps 8 emulators with one batched forward per step, and so
-    do vector envs' workers and A2C's one learner; Atari's A3C workers keep one until a
-    Pong run measures more; --num-envs overrides any of them."""
+    do vector envs' workers, Atari's and A2C's one learner; --num-envs overrides any of them."""
     assert config_from_args(["--num-processes", "2"]).envs_per_worker == 8
     assert config_from_args(["--algo", "a2c"]).envs_per_worker == 8
-    assert config_from_args(["--env", "ALE/Pong-v5"]).envs_per_worker == 1
+    assert config_from_args(["--env", "ALE/Pong-v5"]).envs_per_worker == 8
     assert config_from_args(["--env", "ALE/Pong-v5", "--algo", "a2c"]).envs_per_worker == 8
     assert config_from_args(["--env", "CartPole-v1"]).envs_per_worker == 8
     assert config_from_args(["--env", "CartPole-v1", "--num-envs", "3"]).envs_per_worker == 3
@@ -69,3 +75,24 @@ def test_invalid_values_raise_user_errors(argv):
         pytest.skip("a CUDA device is present")
     with pytest.raises(UserError):
         config_from_args(argv)
+
+
+def test_resume_keeps_the_runs_settings_applies_run_now_flags_and_refuses_learning_ones(tmp_path):
+    import dataclasses
+
+    from mario_a3c.checkpoint import make_meta, save_checkpoint
+    from mario_a3c.start import resolve_start
+
+    run = config_from_args(["--lr", "3e-4", "--max-frames", "9000", "--stop-when-solved", "--eval-interval", "5"])
+    save_checkpoint(tmp_path / "last.pt", {}, make_meta(dataclasses.asdict(run), {}, frames=4000, wall_seconds=60.0))
+
+    def resume(*flags):
+        return resolve_start(config_from_args(["--resume", str(tmp_path), *flags])).cfg
+
+    same = resume("--lr", "0.0003", "--num_global_steps", "3000")  # the same lr in other digits
+    assert same.lr == 3e-4 and same.max_frames == 12000 and same.stop_when_solved and same.eval_interval == 5
+    assert same.given == ("lr", "max_frames")
+    kept = resume("--eval-interval", "30", "--solved-return", "1000")  # how often / when solved: applied
+    assert kept.max_frames == 9000 and kept.eval_interval == 30 and kept.solved_return == 1000
+    with pytest.raises(UserError, match=r"trains with --bf16 off --gamma 0.9; .* drop --bf16 on --gamma 0.99 .*them"):
+        resume("--gamma", "0.99", "--bf16", "on", "--entropy-coef", "0.01")  # entropy as stored: not named
