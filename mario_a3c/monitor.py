@@ -182,13 +182,13 @@ class Monitor:
         if self.mario:
             flags = sum(fl for _, fl in self.recent)
             score = f"best x {self.best_x} | flags {flags:.0f}/{len(self.recent)}"
-        elif self.atari:
-            goal = f" (solved at {self.threshold:g})" if self.threshold is not None else ""
-            games = f"game score mean {self.game_mean:.1f} ({len(self.games)} games)"
-            score = f"{games}{goal}{' SOLVED' if self.solved_at else ''}"
         else:
             goal = f" (solved at {self.threshold:g})" if self.threshold is not None else ""
-            score = f"return mean100 {self.mean_return:.1f}{goal}{' SOLVED' if self.solved_at else ''}"
+            if self.atari:
+                mean = f"game score mean {self.game_mean:.1f} ({len(self.games)} games)"
+            else:
+                mean = f"return mean100 {self.mean_return:.1f}"
+            score = f"{mean}{goal}{' SOLVED' if self.solved_at else ''}"
         line = (
             f"{_clock(self.seconds)} | frames {self.frames:,} | {self.fps:,.0f} f/s | episodes {self.episodes:,} "
             f"| {score} | eval: {ev}"
