@@ -15,7 +15,7 @@ from pathlib import Path
 
 from mario_a3c.config import Config, preset_for, validate
 from mario_a3c.errors import ArgumentParser, UserError
-from mario_a3c.rundir import SHIPPED_DIR, ensure_writable_dir, find_checkpoint, write_json
+from mario_a3c.rundir import SHIPPED_DIR, ensure_writable_dir, find_checkpoint, resume_target, write_json
 from wrappers import EnvError, mario_id
 
 
@@ -191,6 +191,17 @@ def config_from_args(argv: list[str] | None = None) -> Config:
     return config_from_namespace(build_parser().parse_args(argv))
 
 
+def trained_env_id(args: argparse.Namespace, env_id: str) -> str:
+    """The env a run trains on: the flags', or with ``--resume`` the resumed run's (whose
+    frame skip converts ``--num_global_steps``, agent steps, into frames)."""
+    if args.resume is None:
+        return env_id
+    from mario_a3c.checkpoint import load_checkpoint  # torch: only when a run is resumed
+
+    ckpt = resume_target(args.save_dir, Config(env_id=env_id).slug, args.resume)
+    return load_checkpoint(ckpt)[0]["config"]["env_id"]
+
+
 def config_from_namespace(args: argparse.Namespace) -> Config:
     """The Config that parsed flags say (preset row of the env, flags over it), validated."""
     env_id = env_id_from_args(args)
@@ -200,7 +211,7 @@ def config_from_namespace(args: argparse.Namespace) -> Config:
         if getattr(args, key) is not None:
             given[key] = getattr(args, key)
     if args.num_global_steps is not None:
-        given["max_frames"] = args.num_global_steps * Config(env_id=env_id).frame_skip
+        given["max_frames"] = args.num_global_steps * Config(env_id=trained_env_id(args, env_id)).frame_skip
     values.update(given)
     cfg = Config(
         env_id=env_id,

@@ -96,3 +96,16 @@ def test_resume_keeps_the_runs_settings_applies_run_now_flags_and_refuses_learni
     assert kept.max_frames == 9000 and kept.eval_interval == 30 and kept.solved_return == 1000
     with pytest.raises(UserError, match=r"trains with --bf16 off --gamma 0.9; .* drop --bf16 on --gamma 0.99 .*them"):
         resume("--gamma", "0.99", "--bf16", "on", "--entropy-coef", "0.01")  # entropy as stored: not named
+
+
+def test_num_global_steps_on_resume_counts_the_resumed_runs_agent_steps(tmp_path):
+    """--num_global_steps is agent steps of the env that trains: a resumed CartPole run
+    (one frame per step) is not converted with Mario's frame skip of 4."""
+    import dataclasses
+
+    from mario_a3c.checkpoint import make_meta, save_checkpoint
+
+    run = config_from_args(["--env", "CartPole-v1", "--max-frames", "9000"])
+    save_checkpoint(tmp_path / "last.pt", {}, make_meta(dataclasses.asdict(run), {}, frames=4000, wall_seconds=6.0))
+    assert config_from_args(["--resume", str(tmp_path), "--num_global_steps", "3000"]).max_frames == 3000
+    assert config_from_args(["--num_global_steps", "3000"]).max_frames == 12000  # a new Mario run
