@@ -132,7 +132,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--num_global_steps", type=int, default=None, help="agent steps (predecessor's flag; x4 frames)")
     p.add_argument("--save-dir", "--saved_path", default=d.save_dir, help="where run directories go")
-    p.add_argument("--log-dir", "--log_path", default=d.log_dir, help="where TensorBoard events go")
+    p.add_argument(
+        "--log-dir",
+        "--log_path",
+        default=d.log_dir,
+        help="where TensorBoard events go (default: each run directory's tb/)",
+    )
     p.add_argument("--seed", type=int, default=d.seed, help="base seed")
     p.add_argument(
         "--device",

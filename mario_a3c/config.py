@@ -79,8 +79,8 @@ class Config:
     """How many times a dead worker or tester is restarted before the run stops."""
     save_dir: str = "runs"
     """Where run directories (checkpoints, videos, summary.json) are created."""
-    log_dir: str = "runs"
-    """Where TensorBoard events go (<log-dir>/<run-name>/tb)."""
+    log_dir: str | None = None
+    """Where TensorBoard events go (<log-dir>/<run-name>/tb); None: inside the run directory."""
     seed: int = 0
     """Base seed; worker i samples with seed + i, its env j is seeded with seed + i * num_envs + j."""
     device: str = "cpu"

@@ -80,7 +80,7 @@ def _run(cfg: Config, sig: dict, threshold: float | None, start: Start, run_dir:
     else:
         shared = _shared_memory(cfg, sig, start, best)
         supervisor = Supervisor(mp.get_context("spawn"), cfg, sig, shared, run_dir)
-    tb_dir = Path(cfg.log_dir) / run_dir.name / "tb" if Path(cfg.log_dir) != Path(cfg.save_dir) else run_dir / "tb"
+    tb_dir = Path(cfg.log_dir) / run_dir.name / "tb" if cfg.log_dir else run_dir / "tb"
     monitor = Monitor(run_dir, tb_dir, cfg.env_id, start.frames, start.seconds, threshold, start.monitor)
     print(f"run directory: {run_dir}  (TensorBoard: tensorboard --logdir {tb_dir})", flush=True)
     stopped_by = ["frame budget"]
