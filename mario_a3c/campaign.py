@@ -1,7 +1,7 @@
 """A campaign: Mario stages trained one after another, each from the previous stage's
 clearing weights, restartable at any point.
 
-    python train.py --stages 1-1 1-2 1-3 1-4 --stage-limit 10800
+    python train.py --stages 1-1 1-2 1-3 1-4 --gamma 0.99 --stage-limit 10800
 
 For each stage in turn:
 

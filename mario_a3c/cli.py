@@ -130,7 +130,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="mean return that counts as solved: of 100 training episodes; Atari: of 20 whole games (preset)",
     )
-    p.add_argument("--num_global_steps", type=int, default=None, help="agent steps (predecessor's flag; x4 frames)")
+    p.add_argument(
+        "--num_global_steps",
+        type=int,
+        default=None,
+        help="agent steps (predecessor's flag): x the env's frame skip (Mario, Atari: 4) frames",
+    )
     p.add_argument("--save-dir", "--saved_path", default=d.save_dir, help="where run directories go")
     p.add_argument(
         "--log-dir",

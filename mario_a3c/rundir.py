@@ -70,6 +70,15 @@ def resume_target(save_dir: str, slug: str, resume: str) -> Path:
     return ckpt
 
 
+def tensorboard_dir(run_dir: Path, log_dir: str | None, save_dir: str) -> Path:
+    """Where a run's TensorBoard events go: its own ``tb/``, or ``<log_dir>/<run>/tb`` when
+    --log-dir names another place (runs stored before log_dir could be None say "inside the
+    run" with log_dir equal to save_dir; a resumed one keeps writing where it did)."""
+    if not log_dir or Path(log_dir) == Path(save_dir):
+        return run_dir / "tb"
+    return Path(log_dir) / run_dir.name / "tb"
+
+
 SIGNAL_STOPS = ("SIGINT", "SIGTERM")  # a summary's stopped_by for a run that a signal stopped (it can go on)
 
 

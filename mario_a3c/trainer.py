@@ -25,7 +25,7 @@ from mario_a3c.errors import RunFailed, UserError
 from mario_a3c.messages import ChildError, Evaluation, Staleness, Update
 from mario_a3c.monitor import Monitor
 from mario_a3c.plots import plot_run
-from mario_a3c.rundir import RunLock, new_run_dir, write_json
+from mario_a3c.rundir import RunLock, new_run_dir, tensorboard_dir, write_json
 from mario_a3c.shared import FrameCounter, Shared, StopFlag
 from mario_a3c.shared_adam import SharedAdam
 from mario_a3c.start import Start, check_network, resolve_start
@@ -80,7 +80,7 @@ def _run(cfg: Config, sig: dict, threshold: float | None, start: Start, run_dir:
     else:
         shared = _shared_memory(cfg, sig, start, best)
         supervisor = Supervisor(mp.get_context("spawn"), cfg, sig, shared, run_dir)
-    tb_dir = Path(cfg.log_dir) / run_dir.name / "tb" if cfg.log_dir else run_dir / "tb"
+    tb_dir = tensorboard_dir(run_dir, cfg.log_dir, cfg.save_dir)
     monitor = Monitor(run_dir, tb_dir, cfg.env_id, start.frames, start.seconds, threshold, start.monitor)
     print(f"run directory: {run_dir}  (TensorBoard: tensorboard --logdir {tb_dir})", flush=True)
     stopped_by = ["frame budget"]

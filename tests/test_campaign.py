@@ -11,43 +11,54 @@ from mario_a3c.checkpoint import load_checkpoint
 from mario_a3c.video import Mp4Writer, clip_gif, count_frames
 
 
+def _shipped_then_unshipped() -> tuple[str, str]:
+    """The last shipped stage and the one after it (1-2 and 1-3 while 1-3 has no model)."""
+    order = [f"{w}-{s}" for w in range(1, 9) for s in range(1, 5)]
+    has = [(ROOT / "trained_models" / f"mario_{st.replace('-', '_')}.pt").is_file() for st in order]
+    i = next(i for i in range(len(order) - 1) if has[i] and not has[i + 1])
+    return order[i], order[i + 1]
+
+
 @pytest.mark.slow
 def test_a_campaign_skips_what_clears_trains_on_from_its_weights_and_continues_after_ctrl_c(tmp_path):
     tmp_path = tmp_path / "runs"  # as in a fresh clone: the save dir does not exist yet
-    shipped = ROOT / "trained_models" / "mario_1_1.pt"
-    # 1-1 is shipped and clears: skipped; 1-2 trains from its weights until Ctrl-C.
-    proc = start_training(tmp_path, "--stages", "1-1", "1-2", "--stage-limit", "600", "--eval-interval", "1000")
-    wait_for(lambda: trained_some(tmp_path / "mario_1_2"), timeout=240, what="1-2 to train")
+    done, todo = _shipped_then_unshipped()
+    shipped = ROOT / "trained_models" / f"mario_{done.replace('-', '_')}.pt"
+    todo_dir = tmp_path / f"mario_{todo.replace('-', '_')}"
+    # The shipped stage clears: skipped; the next one trains from its weights until Ctrl-C.
+    proc = start_training(tmp_path, "--stages", done, todo, "--stage-limit", "600", "--eval-interval", "1000")
+    wait_for(lambda: trained_some(todo_dir), timeout=240, what=f"{todo} to train")
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err[-2000:]
-    assert "the shipped mario_1_1.pt clears it" in out and "campaign stopped at 1-2" in out
-    assert len(imageio.mimread(tmp_path / "mario_1_1_greedy.gif")) > 10  # the clear's last seconds
+    assert f"the shipped {shipped.name} clears it" in out and f"campaign stopped at {todo}" in out
+    assert len(imageio.mimread(tmp_path / f"{shipped.stem}_greedy.gif")) > 10  # the clear's last seconds
     book = json.loads((tmp_path / "campaign.json").read_text())
-    row = book["1-2"]
-    assert row["from"] == str(shipped) and row["run_dir"] == str(tmp_path / "mario_1_2") and not row["cleared"]
-    assert row["stopped_by"] == "SIGINT" and row["frames"] > 0 and "1-1" not in book
-    first = load_checkpoint(tmp_path / "mario_1_2" / "last.pt")[0]
+    row = book[todo]
+    assert row["from"] == str(shipped) and row["run_dir"] == str(todo_dir) and not row["cleared"]
+    assert row["stopped_by"] == "SIGINT" and row["frames"] > 0 and done not in book
+    first = load_checkpoint(todo_dir / "last.pt")[0]
     assert first["config"]["from_stage"] == str(shipped)
 
     # The same command continues 1-2's own run, for what is left of its budget, then goes on.
     budget = first["wall_seconds"] + 15
     again = run_cli(
-        "train.py", "--stages", "1-1", "1-2", "--stage-limit", str(budget), "--eval-interval", "1000",
-        "--num-processes", "2", "--save-dir", str(tmp_path), "--log-dir", str(tmp_path),
+        "train.py", "--stages", done, todo, "--stage-limit", str(budget), "--eval-interval", "1000",
+        "--num-processes", "2", "--save-dir", str(tmp_path),
     )  # fmt: skip
     assert again.returncode == 0, again.stderr[-2000:]
-    assert f"continuing {tmp_path / 'mario_1_2'}" in again.stdout
-    meta = load_checkpoint(tmp_path / "mario_1_2" / "last.pt")[0]
+    assert f"continuing {todo_dir}" in again.stdout
+    meta = load_checkpoint(todo_dir / "last.pt")[0]
     assert meta["frames"] > first["frames"] and meta["wall_seconds"] >= budget - 1
-    assert not (tmp_path / "mario_1_2-2").exists()  # no second run of the stage
+    assert not todo_dir.with_name(todo_dir.name + "-2").exists()  # no second run of the stage
     book = json.loads((tmp_path / "campaign.json").read_text())
-    assert book["1-2"]["stopped_by"] == "time budget" and "| 1-2 | mario_1_1.pt | no |" in again.stdout
+    assert book[todo]["stopped_by"] == "time budget" and f"| {todo} | {shipped.name} | no |" in again.stdout
+    assert list((todo_dir / "tb").glob("events.*"))  # TensorBoard inside the run, --log-dir not given
 
-    # Its budget spent, a third call does not train 1-2 again.
-    third = run_cli("train.py", "--stages", "1-2", "--stage-limit", str(budget), "--save-dir", str(tmp_path))
+    # Its budget spent, a third call does not train the stage again.
+    third = run_cli("train.py", "--stages", todo, "--stage-limit", str(budget), "--save-dir", str(tmp_path))
     assert third.returncode == 0 and f"not cleared (--stage-limit {budget:g} s)" in third.stdout
-    assert load_checkpoint(tmp_path / "mario_1_2" / "last.pt")[0]["frames"] == meta["frames"]
+    assert load_checkpoint(todo_dir / "last.pt")[0]["frames"] == meta["frames"]
 
 
 def test_bad_stage_lists_are_one_line(tmp_path):

@@ -1,5 +1,7 @@
 """Flags, presets and the predecessor's aliases."""
 
+from pathlib import Path
+
 import pytest
 
 from mario_a3c.cli import config_from_args
@@ -109,3 +111,13 @@ def test_num_global_steps_on_resume_counts_the_resumed_runs_agent_steps(tmp_path
     save_checkpoint(tmp_path / "last.pt", {}, make_meta(dataclasses.asdict(run), {}, frames=4000, wall_seconds=6.0))
     assert config_from_args(["--resume", str(tmp_path), "--num_global_steps", "3000"]).max_frames == 3000
     assert config_from_args(["--num_global_steps", "3000"]).max_frames == 12000  # a new Mario run
+
+
+def test_tensorboard_events_go_inside_the_run_unless_log_dir_names_another_place(tmp_path):
+    from mario_a3c.rundir import tensorboard_dir
+
+    run = tmp_path / "out" / "mario_1_1"
+    assert tensorboard_dir(run, None, str(tmp_path / "out")) == run / "tb"  # today's default
+    assert tensorboard_dir(run, "runs", "runs") == run / "tb"  # a run stored before: log_dir == save_dir
+    assert tensorboard_dir(run, "runs", str(tmp_path / "out")) == Path("runs") / "mario_1_1" / "tb"  # given apart
+    assert tensorboard_dir(run, str(tmp_path / "tb"), str(tmp_path / "out")) == tmp_path / "tb" / "mario_1_1" / "tb"

@@ -43,12 +43,12 @@ def test_gaussian_log_prob_entropy_and_bounds():
 
 
 def _train(tmp_path, *args):
-    """A real run under ``tmp_path/runs``, started from ``tmp_path``: without --log-dir its
+    """A real run under ``tmp_path/out``, started from ``tmp_path``: without --log-dir its
     TensorBoard events go inside the run directory, not to ./runs of where it started."""
-    save = tmp_path / "runs"
+    save = tmp_path / "out"
     proc = run_cli(str(ROOT / "train.py"), *args, "--save-dir", str(save), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert [p.name for p in tmp_path.iterdir()] == ["runs"]
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
     run = next(p for p in save.iterdir() if p.is_dir())
     return run, json.loads((run / "summary.json").read_text())
 
@@ -71,7 +71,7 @@ def test_a3c_learns_cartpole_with_two_workers(tmp_path):
     assert s["config"]["algo"] == "a3c" and s["config"]["num_envs"] == 8  # per worker, the preset's
     assert s["last_100_mean_return"] > 3 * RANDOM_CARTPOLE
     out = tmp_path / "cartpole.mp4"
-    play = run_cli("test.py", "--env", "CartPole-v1", "--save-dir", str(tmp_path / "runs"), "--output", str(out))
+    play = run_cli("test.py", "--env", "CartPole-v1", "--save-dir", str(tmp_path / "out"), "--output", str(out))
     assert play.returncode == 0, play.stderr
     assert count_frames(out) >= 20 and "return" in play.stdout
 
@@ -98,7 +98,7 @@ def test_pendulum_continuous_actions_train_and_play(tmp_path):
     assert s["episodes"] == 8 * (s["frames"] // 8 // 200)  # 8 envs in lock-step, 200-step episodes
     out = tmp_path / "pendulum.mp4"
     play = run_cli(
-        "test.py", "--env", "Pendulum-v1", "--save-dir", str(tmp_path / "runs"), "--output", str(out), "--episodes", "2"
+        "test.py", "--env", "Pendulum-v1", "--save-dir", str(tmp_path / "out"), "--output", str(out), "--episodes", "2"
     )
     assert play.returncode == 0, play.stderr
     assert count_frames(out) == 201  # every step of the first 200-step episode, and the last frame
