@@ -61,7 +61,7 @@ def test_training_episodes_end_at_a_lost_life_with_clipped_rewards_eval_plays_wh
 def test_pong_trains_with_the_same_workers_tester_and_test_py(tmp_path):
     proc = run_cli(
         "train.py", "--env", "ALE/Pong-v5", "--num-processes", "2", "--max-frames", "6000",
-        "--eval-interval", "1", "--save-dir", str(tmp_path), "--log-dir", str(tmp_path),
+        "--eval-interval", "1", "--save-dir", str(tmp_path),
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     run = tmp_path / "ALE-Pong-v5"
@@ -83,6 +83,17 @@ def test_an_atari_game_ships_by_its_name_and_mario_by_its_stage():
     assert shipped_model(Config(env_id="ALE/Pong-v5").slug) == SHIPPED_DIR / "pong.pt"
     assert shipped_model(Config(env_id="ALE/Breakout-v5").slug) == SHIPPED_DIR / "breakout.pt"
     assert shipped_model(Config(env_id="SuperMarioBros-1-2-v0").slug) == SHIPPED_DIR / "mario_1_2.pt"
+
+
+@pytest.mark.slow
+def test_fresh_clone_plays_the_shipped_pong_model_to_a_won_game(tmp_path):
+    out = tmp_path / "pong.mp4"
+    proc = run_cli("test.py", "--env", "ALE/Pong-v5", "--save-dir", str(tmp_path / "no-runs"), "--output", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "trained_models/pong.pt" in proc.stdout and "the model shipped with the repository" in proc.stdout
+    score = float(proc.stdout.split("episode 1: return ")[1].split()[0])
+    assert score >= 18, proc.stdout  # a whole greedy game, true score (seed 0)
+    assert count_frames(out) > 1000
 
 
 def test_atari_is_solved_by_the_mean_of_its_last_20_whole_games_and_resume_keeps_them(tmp_path):
