@@ -33,8 +33,6 @@ def mario_run(tmp_path_factory):
         "2",
         "--save-dir",
         str(out),
-        "--log-dir",
-        str(out),
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return out / "mario_1_1", proc
@@ -48,8 +46,6 @@ def start_training(save_dir: Path, *extra: str) -> subprocess.Popen:
             "--num-processes",
             "2",
             "--save-dir",
-            str(save_dir),
-            "--log-dir",
             str(save_dir),
             *extra,
         ],

@@ -160,7 +160,7 @@ def test_images_laid_out_height_width_channels_are_turned_channels_first(tmp_pat
         assert (obs[1] == raw[..., 1]).all()
     proc = run_cli(
         "train.py", "--env", "CarRacing-v3", "--num-processes", "1", "--num-envs", "2", "--max-frames", "300",
-        "--eval-interval", "1000", "--save-dir", str(tmp_path), "--log-dir", str(tmp_path), timeout=600,
+        "--eval-interval", "1000", "--save-dir", str(tmp_path), timeout=600,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert json.loads((tmp_path / "CarRacing-v3" / "summary.json").read_text())["frames"] >= 300

@@ -184,7 +184,7 @@ def test_a2c_on_a_vector_env_runs_on_ray_and_learns(tmp_path):
     proc = run_cli(
         "train.py",
         *("--env", "CartPole-v1", "--backend", "ray", "--algo", "a2c", "--epochs", "2", "--max-frames", "60000"),
-        *("--save-dir", str(tmp_path), "--log-dir", str(tmp_path)),
+        *("--save-dir", str(tmp_path)),
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     summary = json.loads((tmp_path / "CartPole-v1" / "summary.json").read_text())

@@ -109,8 +109,6 @@ def test_resume_continues_frames_optimizer_and_statistics(tmp_path):
         "2",
         "--save-dir",
         str(tmp_path),
-        "--log-dir",
-        str(tmp_path),
     )
     assert first.returncode == 0, first.stderr
     run_dir = tmp_path / "mario_1_1"
@@ -123,8 +121,6 @@ def test_resume_continues_frames_optimizer_and_statistics(tmp_path):
         "--max-frames",
         "6000",
         "--save-dir",
-        str(tmp_path),
-        "--log-dir",
         str(tmp_path),
     )
     assert second.returncode == 0, second.stderr

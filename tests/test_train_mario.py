@@ -93,8 +93,6 @@ def test_from_stage_starts_another_stage_from_these_weights(mario_run, tmp_path)
         "1000",
         "--save-dir",
         str(tmp_path),
-        "--log-dir",
-        str(tmp_path),
     )
     assert proc.returncode == 0, proc.stderr
     summary = json.loads((tmp_path / "mario_1_2" / "summary.json").read_text())
