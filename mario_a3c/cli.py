@@ -56,6 +56,7 @@ PRESET_FLAGS = [
     ("bf16", None, on_off, "act and re-forward under bfloat16 autocast (on/off)"),
     ("stuck-patience", None, int, "Mario: agent steps without a new max x that end an episode as stuck"),
     ("stuck-death", None, on_off, "Mario: a stuck episode ends as a death, not a truncation (on/off)"),
+    ("explore-starts", None, float, "Mario: fraction of training episodes begun where earlier ones got to (0: off)"),
     ("eval-interval", None, float, "seconds between greedy evaluations"),
     ("checkpoint-interval", None, float, "seconds between checkpoints"),
     ("max-restarts", None, int, "restarts allowed per dead process"),

@@ -73,6 +73,9 @@ class Config:
     """Mario: truncate an episode after this many agent steps without a new max x."""
     stuck_death: bool = False
     """Mario: a stuck episode ends as a death (terminal, the death's -5) instead of a bootstrapped truncation."""
+    explore_starts: float = 0.0
+    """Mario: the fraction of training episodes that begin from an archived emulator state
+    where earlier episodes got to, rarely reached places first (``wrappers/explore.py``); 0: off."""
     checkpoint_interval: float = 120.0
     """Seconds between periodic checkpoints of the whole run."""
     max_restarts: int = 3
@@ -133,6 +136,7 @@ class Config:
                 "action_type": self.action_type,
                 "stuck_patience": self.stuck_patience,
                 "stuck_death": self.stuck_death,
+                "explore_starts": self.explore_starts,
             }
         return {}
 
@@ -255,6 +259,10 @@ def validate(cfg: Config) -> None:
         raise UserError("--ray-address joins a Ray cluster: add --backend ray")
     if not (0 < cfg.gamma <= 1 and 0 <= cfg.gae_lambda <= 1):
         raise UserError(f"--gamma {cfg.gamma} / --gae-lambda {cfg.gae_lambda}: must lie in (0, 1] / [0, 1]")
+    if not 0 <= cfg.explore_starts < 1:
+        raise UserError(f"--explore-starts {cfg.explore_starts}: must lie in [0, 1)")
+    if cfg.explore_starts and not is_mario(cfg.env_id):
+        raise UserError("--explore-starts restores emulator states: Mario stages only")
     if cfg.device == "cuda":
         import torch
 

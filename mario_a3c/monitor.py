@@ -52,6 +52,10 @@ class Monitor:
         self.best_eval = s.get("best_eval_return")
         self.solved_at = s.get("solved_at")  # {"frames":..., "seconds":...} or None
         self.first_flag = s.get("first_train_flag")
+        # --explore-starts: episodes begun from an archived state, kept out of the statistics above
+        self.archive_episodes = int(s.get("archive_episodes", 0))
+        self.archive_best_x = int(s.get("archive_best_x_pos", 0))
+        self.archive_flags = int(s.get("archive_flags", 0))
         self.skipped = int(s.get("skipped_updates", 0))
         self.recent = deque(maxlen=100)  # (return, flag) of the last 100 training episodes
         self.last_eval: dict | None = None
@@ -93,6 +97,9 @@ class Monitor:
             self.episode(ep)
 
     def episode(self, ep: dict) -> None:
+        if ep.get("restored"):
+            self._archive_episode(ep)
+            return
         self.episodes += 1
         self.best_x = max(self.best_x, int(ep["x_pos"]))
         self.recent.append((ep["r"], ep["flag"]))
@@ -111,6 +118,16 @@ class Monitor:
             self.first_flag = {"frames": f, "seconds": round(self.seconds, 1)}
         if not self.mario and self.solved_at is None and self._solved():
             self.solved_at = {"frames": f, "seconds": round(self.seconds, 1)}
+
+    def _archive_episode(self, ep: dict) -> None:
+        """An episode begun from an archived state (--explore-starts): its own row kind and
+        counters, so that x reached, flags and returns still describe whole-stage episodes."""
+        self.archive_episodes += 1
+        self.archive_best_x = max(self.archive_best_x, int(ep["x_pos"]))
+        self.archive_flags += int(ep["flag"])
+        self.tb.add_scalar("explore/x_pos", ep["x_pos"], self.frames)
+        self.tb.add_scalar("explore/flags", self.archive_flags, self.frames)
+        self._row("archive", ep)
 
     def evaluation(self, frames: int, ep: dict, video: str | None, mario: bool) -> None:
         self.last_eval = dict(ep, frames=frames, at=time.time(), video=video)
@@ -182,6 +199,9 @@ class Monitor:
         if self.mario:
             flags = sum(fl for _, fl in self.recent)
             score = f"best x {self.best_x} | flags {flags:.0f}/{len(self.recent)}"
+            if self.archive_episodes:
+                a = f"{self.archive_episodes:,}: best x {self.archive_best_x}, flags {self.archive_flags}"
+                score += f" | archive starts {a}"
         else:
             goal = f" (solved at {self.threshold:g})" if self.threshold is not None else ""
             if self.atari:
@@ -207,6 +227,9 @@ class Monitor:
             "skipped_updates": self.skipped,
             "dropped_gradients": self.dropped,
             "games": list(self.games),
+            "archive_episodes": self.archive_episodes,
+            "archive_best_x_pos": self.archive_best_x,
+            "archive_flags": self.archive_flags,
         }
 
     def summary(self, config: dict, stopped_by: str) -> dict:
@@ -222,6 +245,9 @@ class Monitor:
             "solved_at_frames": s.get("frames"),
             "solved_at_seconds": s.get("seconds"),
             "first_train_flag": self.first_flag,
+            "archive_episodes": self.archive_episodes,
+            "archive_best_x_pos": self.archive_best_x,
+            "archive_flags": self.archive_flags,
             "skipped_updates": self.skipped,
             "stopped_by": stopped_by,
             "dropped_gradients": self.dropped,

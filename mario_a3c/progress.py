@@ -11,7 +11,7 @@ import numpy as np
 
 def read_progress(run_dir: Path) -> dict[str, dict[str, np.ndarray]]:
     keys = ("frames", "seconds", "return", "raw_return", "x_pos", "flag", "game_score")
-    rows: dict[str, list] = {"train": [], "eval": []}
+    rows: dict[str, list] = {"train": [], "eval": [], "archive": []}  # archive: --explore-starts episodes
     with open(run_dir / "progress.csv") as f:
         for r in csv.DictReader(f):
             try:  # a row cut short by a kill, or edited by hand, is skipped

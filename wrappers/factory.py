@@ -9,6 +9,7 @@ import gymnasium as gym
 import numpy as np
 
 from wrappers.atari import ClipReward, EpisodicLife, FrameCount, GameScore
+from wrappers.explore import FrontierStarts
 from wrappers.frames import ChannelsFirst, GrayResize, MaxAndSkip, is_channels_last
 from wrappers.mario import Joypad, MarioReward, StuckTruncation, WorldEnd
 from wrappers.stats import EpisodeStats
@@ -47,6 +48,7 @@ def make_env(
     render_mode: str | None = None,
     stuck_patience: int = 200,
     stuck_death: bool = False,
+    explore_starts: float = 0.0,
     training: bool = True,
     last_stage: int = 4,
 ) -> gym.Env:
@@ -54,6 +56,8 @@ def make_env(
 
     Mario: joypad actions -> frame skip 4 (max of last two) -> shaped reward ->
     stuck guard -> grayscale 84x84 -> stack of 4 (channel-first, uint8) -> episode stats.
+    With ``explore_starts`` (training only, single stages) a fraction of episodes begin
+    where earlier ones got to (:class:`wrappers.explore.FrontierStarts`).
     ``SuperMarioBros-v0`` (the whole game from 1-1, the game's lives) gets the same stack,
     its episode cut where Mario enters a stage past 1-``last_stage`` (World 2, at most).
     Atari (``ALE/...``): Gymnasium's AtariPreprocessing (no-op starts, frame skip 4 with
@@ -65,7 +69,8 @@ def make_env(
     ``render_mode="rgb_array"`` lets a caller grab full-colour frames with ``env.render()``.
     """
     if is_mario(env_id) or MARIO_GAME_ID.match(env_id):
-        return _make_mario(env_id, action_type, render_mode, stuck_patience, stuck_death, last_stage)
+        explore = explore_starts if training and is_mario(env_id) else 0.0
+        return _make_mario(env_id, action_type, render_mode, stuck_patience, stuck_death, last_stage, explore)
     if env_id.startswith("ALE/"):
         return _make_atari(env_id, render_mode, training)
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")  # pygame-rendered envs: never open a sound card
@@ -79,7 +84,13 @@ def make_env(
 
 
 def _make_mario(
-    env_id: str, action_type: str, render_mode: str | None, patience: int, stuck_death: bool, last_stage: int
+    env_id: str,
+    action_type: str,
+    render_mode: str | None,
+    patience: int,
+    stuck_death: bool,
+    last_stage: int,
+    explore: float,
 ) -> gym.Env:
     import gym_super_mario_bros  # noqa: F401  (registers the SuperMarioBros ids)
 
@@ -88,6 +99,8 @@ def _make_mario(
         if not (1 <= world <= 8 and 1 <= stage <= 4):
             raise EnvError(f"no such Mario stage {world}-{stage}: world is 1-8, stage is 1-4")
     env = gym.make(env_id, render_mode=render_mode)
+    if explore:
+        env = FrontierStarts(env, prob=explore)
     env = Joypad(env, mario_actions(action_type))
     env = MaxAndSkip(env, skip=4)
     env = MarioReward(env)

@@ -61,6 +61,8 @@ class MarioReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
         out = {key: info[key] for key in INFO_KEYS}
         out["frames"] = info.get("frames", 0)
         out["raw_reward"] = float(raw_reward)
+        if "restored" in info:  # a reset's: began from an archived state (FrontierStarts)
+            out["restored"] = info["restored"]
         return out
 
 
