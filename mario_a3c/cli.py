@@ -40,6 +40,7 @@ def on_off(text: str) -> bool:
 # Flags whose default comes from the env's preset row: (flag, predecessor's alias, type, help).
 PRESET_FLAGS = [
     ("lr", None, float, "learning rate"),
+    ("lr-anneal", None, on_off, "the learning rate falls linearly to 0 at --max-frames (on/off)"),
     ("gamma", None, float, "discount factor"),
     ("gae-lambda", "--tau", float, "GAE lambda"),
     ("entropy-coef", "--beta", float, "entropy coefficient"),

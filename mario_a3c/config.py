@@ -31,6 +31,8 @@ class Config:
     A3C worker, or A2C's one learner."""
     lr: float = 3e-4
     """Adam learning rate."""
+    lr_anneal: bool = False
+    """The learning rate falls linearly from ``lr`` to 0 at ``max_frames``."""
     gamma: float = 0.9
     """Discount factor."""
     gae_lambda: float = 1.0
@@ -105,6 +107,11 @@ class Config:
     @property
     def frame_skip(self) -> int:
         return FRAME_SKIP if is_mario(self.env_id) or self.env_id.startswith("ALE/") else 1
+
+    @property
+    def anneal_frames(self) -> int | None:
+        """Where --lr-anneal brings the learning rate to 0 (None: a constant rate)."""
+        return self.max_frames if self.lr_anneal else None
 
     @property
     def workers(self) -> int:

@@ -36,7 +36,8 @@ class ParameterServer:
         if model is not None:
             self.model.load_state_dict(model)
         self.params = list(self.model.parameters())
-        self.optimizer = SharedAdam(self.params, lr=c.lr)  # the same Adam, in one process
+        # the same Adam, in one process
+        self.optimizer = SharedAdam(self.params, lr=c.lr, anneal_frames=c.anneal_frames)
         if optimizer is not None:
             self.optimizer.load_state_dict(optimizer)
         self.max_staleness = c.max_staleness
@@ -55,15 +56,15 @@ class ParameterServer:
         ``grads`` None is an update the worker skipped (non-finite): frames only.
         Returns (total frames, stopped).
         """
+        self.frames += frames
         if grads is not None:
             lag = self.version - version
             self.lags.append(lag)
             if lag > self.max_staleness:
                 self.dropped += 1
             else:
-                self.optimizer.step([None if g is None else _tensor(g) for g in grads])
+                self.optimizer.step([None if g is None else _tensor(g) for g in grads], frames=self.frames)
                 self.version += 1
-        self.frames += frames
         return self.frames, self.stopped
 
     def post(self, message: tuple) -> None:

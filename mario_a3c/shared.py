@@ -113,9 +113,10 @@ class Shared:
     trainer_pid: int = 0  # the supervising process; children exit if it is gone (0: not our child, Ray)
 
     def push(self, rank: int, grads: list[torch.Tensor] | None, frames: int) -> int:
+        total = self.frames.add(rank, frames)
         if grads is not None:
-            self.optimizer.step(grads, slot=rank)
-        return self.frames.add(rank, frames)
+            self.optimizer.step(grads, slot=rank, frames=total)
+        return total
 
 
 def child_setup(seed: int, name: str, trainer_pid: int) -> None:

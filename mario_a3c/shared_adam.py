@@ -12,6 +12,11 @@ accumulate (the ``ensure_shared_grads`` trap under torch >= 2's ``zero_grad``).
 
     m_t = b1 m + (1 - b1) g;  v_t = b2 v + (1 - b2) g^2
     p  -= lr * (m_t / (1 - b1^t)) / (sqrt(v_t / (1 - b2^t)) + eps)
+
+With ``anneal_frames`` the learning rate falls linearly with the frames the run has
+trained on, ``lr * (1 - frames / anneal_frames)``, to 0 there (``--lr-anneal``: the
+schedule cleanrl and SB3 use on Atari); it follows the run's frame count, so it
+continues exactly on ``--resume``.
 """
 
 from __future__ import annotations
@@ -23,10 +28,17 @@ import torch
 
 class SharedAdam:
     def __init__(
-        self, params: Iterable[torch.Tensor], lr: float, betas=(0.9, 0.999), eps: float = 1e-8, slots: int = 1
+        self,
+        params: Iterable[torch.Tensor],
+        lr: float,
+        betas=(0.9, 0.999),
+        eps: float = 1e-8,
+        slots: int = 1,
+        anneal_frames: int | None = None,
     ):
         self.params = list(params)
         self.lr, self.betas, self.eps = lr, betas, eps
+        self.anneal_frames = anneal_frames
         self.slot_steps = torch.zeros(slots, dtype=torch.int64)  # updates made by each worker
         self.exp_avg = [torch.zeros_like(p) for p in self.params]
         self.exp_avg_sq = [torch.zeros_like(p) for p in self.params]
@@ -41,10 +53,17 @@ class SharedAdam:
         """Updates the model has received (all workers)."""
         return int(self.slot_steps.sum())
 
+    def lr_at(self, frames: int) -> float:
+        """The learning rate after ``frames`` frames of training."""
+        if not self.anneal_frames:
+            return self.lr
+        return self.lr * max(0.0, 1.0 - frames / self.anneal_frames)
+
     @torch.no_grad()
-    def step(self, grads: Sequence[torch.Tensor | None], slot: int = 0) -> None:
+    def step(self, grads: Sequence[torch.Tensor | None], slot: int = 0, frames: int = 0) -> None:
         """Apply one update from ``grads`` (one per parameter, same order; None = no grad),
-        counted in ``slot`` (the calling worker's rank).
+        counted in ``slot`` (the calling worker's rank), at the learning rate for a run
+        that has trained ``frames`` frames.
 
         One call of PyTorch's fused Adam kernel (the one ``torch.optim.Adam(fused=True)``
         runs) over all parameters: a single pass over each tensor, no temporaries; about
@@ -58,7 +77,8 @@ class SharedAdam:
             for p, g, m, v in zip(self.params, grads, self.exp_avg, self.exp_avg_sq, strict=True)
             if g is not None
         ]
-        if not live:
+        lr = self.lr_at(frames)
+        if not live or lr == 0.0:
             return
         self.slot_steps[slot] += 1  # only this worker writes its slot
         step = torch.tensor(float(self.steps))  # this update's count, for the bias corrections
@@ -71,7 +91,7 @@ class SharedAdam:
             exp_avg_sq,
             [],
             [step] * len(params),
-            lr=self.lr,
+            lr=lr,
             beta1=b1,
             beta2=b2,
             weight_decay=0.0,

@@ -142,7 +142,8 @@ def _shared_memory(cfg: Config, sig: dict, start: Start, best: float) -> Shared:
     if start.model is not None:
         model.load_state_dict(start.model)
     model.share_memory()
-    optimizer = SharedAdam(model.parameters(), lr=cfg.lr, slots=cfg.workers).share_memory()
+    optimizer = SharedAdam(model.parameters(), lr=cfg.lr, slots=cfg.workers, anneal_frames=cfg.anneal_frames)
+    optimizer.share_memory()
     if start.optimizer is not None:
         optimizer.load_state_dict(start.optimizer)
     ctx = mp.get_context("spawn")

@@ -176,3 +176,21 @@ def test_non_finite_gradient_is_skipped_and_never_reaches_the_global_model():
     norm, grads = clipped_gradients(model, params, loss, max_norm=40.0)
     assert shared.push(0, grads, 7) == 14 and optimizer.steps == 1
     assert all(torch.isfinite(p).all() for p in model.parameters())
+
+
+def test_push_anneals_by_the_runs_frames_counted_so_far():
+    """--lr-anneal: the shared push steps at the rate for the frames counted with this
+    update, so the rollout that reaches --max-frames no longer moves the weights."""
+    model = torch.nn.Linear(3, 1)
+    optimizer = SharedAdam(model.parameters(), lr=0.1, anneal_frames=20)
+    ctx = mp.get_context("spawn")
+    shared = Shared(model, optimizer, FrameCounter(ctx, 1, 0), ctx.RawValue("d", 0.0), StopFlag(ctx))
+    params = list(model.parameters())
+    before = [p.detach().clone() for p in params]
+    _, grads = clipped_gradients(model, params, model(torch.ones(1, 3)).sum(), max_norm=40.0)
+    assert shared.push(0, grads, 10) == 10  # half the budget: a step of lr / 2
+    assert all(torch.allclose((b - p).abs(), torch.full_like(p, 0.05)) for b, p in zip(before, params, strict=True))
+    before = [p.detach().clone() for p in params]
+    _, grads = clipped_gradients(model, params, model(torch.ones(1, 3)).sum(), max_norm=40.0)
+    assert shared.push(0, grads, 10) == 20
+    assert all(torch.equal(b, p) for b, p in zip(before, params, strict=True))

@@ -1,5 +1,6 @@
 """The shared Adam: one state stepped by several processes; one rollout's gradient per update."""
 
+import pytest
 import torch
 import torch.multiprocessing as mp
 
@@ -81,3 +82,19 @@ def test_a_gradient_in_another_layout_updates_the_same_elements():
     big = g.abs() > 1e-4
     assert big.float().mean() > 0.9
     assert torch.allclose((updated[0] - conv.detach())[big], -0.1 * torch.sign(g)[big], atol=1e-4)
+
+
+def test_lr_anneal_scales_each_step_by_the_frames_left():
+    """Adam's first step moves each weight by lr (the gradient's sign): annealed, by lr times
+    the fraction of the frame budget left, and not at all once it is spent."""
+    moved = []
+    for frames in (0, 250, 750, 1000, 1500):
+        model = torch.nn.Linear(3, 2)
+        before = [p.detach().clone() for p in model.parameters()]
+        optimizer = SharedAdam(model.parameters(), lr=0.01, anneal_frames=1000)
+        optimizer.step([torch.ones_like(p) for p in model.parameters()], frames=frames)
+        moved.append(max(float((b - p).abs().max()) for b, p in zip(before, model.parameters(), strict=True)))
+    assert moved[0] == pytest.approx(0.01, rel=1e-4)
+    assert moved[1] == pytest.approx(0.0075, rel=1e-4) and moved[2] == pytest.approx(0.0025, rel=1e-4)
+    assert moved[3] == moved[4] == 0.0
+    assert SharedAdam([], lr=0.01).lr_at(10**9) == 0.01  # without anneal_frames the rate is constant
