@@ -101,8 +101,9 @@ class Config:
     from_stage: str | None = None
     """Start from another stage's weights: W-S or a checkpoint path."""
     given: tuple[str, ...] = dataclasses.field(default=(), compare=False)
-    """The preset fields this session's command line set by a flag: what ``--resume``
-    applies (how long, how often) or refuses to change (how the run learns)."""
+    """The preset fields a command line set by a flag: what ``--resume`` applies (how long,
+    how often) or refuses to change (how the run learns); a resumed run's keeps those of
+    every earlier session too."""
 
     @property
     def frame_skip(self) -> int:

@@ -81,7 +81,7 @@ def _resume(cfg: Config) -> Start:
         max_staleness=cfg.max_staleness,
         resume=cfg.resume,
         max_seconds=cfg.max_seconds,
-        given=cfg.given,
+        given=tuple(sorted(set(stored.given) | set(cfg.given))),  # config.json keeps every session's flags
     )
     if meta["frames"] >= cfg.max_frames:
         raise UserError(

@@ -93,7 +93,7 @@ def test_resume_keeps_the_runs_settings_applies_run_now_flags_and_refuses_learni
 
     same = resume("--lr", "0.0003", "--num_global_steps", "3000")  # the same lr in other digits
     assert same.lr == 3e-4 and same.max_frames == 12000 and same.stop_when_solved and same.eval_interval == 5
-    assert same.given == ("lr", "max_frames")
+    assert same.given == ("eval_interval", "lr", "max_frames")  # the run's first flags are kept on record
     kept = resume("--eval-interval", "30", "--solved-return", "1000")  # how often / when solved: applied
     assert kept.max_frames == 9000 and kept.eval_interval == 30 and kept.solved_return == 1000
     with pytest.raises(UserError, match=r"trains with --bf16 off --gamma 0.9; .* drop --bf16 on --gamma 0.99 .*them"):
