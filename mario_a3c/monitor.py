@@ -17,6 +17,7 @@ from tensorboardX import SummaryWriter
 
 from mario_a3c.config import ATARI_GAMES
 from mario_a3c.messages import Update
+from mario_a3c.shared_adam import annealed_lr
 from wrappers import is_mario
 
 CSV_FIELDS = ["kind", "frames", "seconds", "return", "raw_return", "length", "x_pos", "flag", "game_score"]
@@ -32,6 +33,7 @@ class Monitor:
         start_seconds: float,
         solved_threshold: float | None,
         state: dict | None = None,
+        lr: tuple[float, int | None] | None = None,
     ):
         self.run_dir, self.env_id = run_dir, env_id
         self.mario = is_mario(env_id)
@@ -45,6 +47,7 @@ class Monitor:
         self.t0 = time.time() - start_seconds  # wall clock of the run, across resumes
         self.frames = start_frames
         self.threshold = solved_threshold
+        self.lr = lr  # (lr, frames where --lr-anneal reaches 0 or None): charts/learning_rate
         s = state or {}
         self.games: deque = deque(s.get("games", []), maxlen=ATARI_GAMES)  # Atari: the last whole games' true scores
         self.episodes = int(s.get("episodes", 0))
@@ -175,6 +178,8 @@ class Monitor:
             self._fps_mark = (now, self.frames)
             self.timeline.append((round(self.seconds, 1), self.frames))
             self.tb.add_scalar("charts/fps", self.fps, self.frames)
+            if self.lr is not None:
+                self.tb.add_scalar("charts/learning_rate", annealed_lr(*self.lr, self.frames), self.frames)
         if self._losses:
             for key in ("policy_loss", "value_loss", "entropy", "clip_fraction"):
                 mean = float(np.mean([losses[key] for losses, _ in self._losses]))

@@ -55,9 +55,7 @@ class SharedAdam:
 
     def lr_at(self, frames: int) -> float:
         """The learning rate after ``frames`` frames of training."""
-        if not self.anneal_frames:
-            return self.lr
-        return self.lr * max(0.0, 1.0 - frames / self.anneal_frames)
+        return annealed_lr(self.lr, self.anneal_frames, frames)
 
     @torch.no_grad()
     def step(self, grads: Sequence[torch.Tensor | None], slot: int = 0, frames: int = 0) -> None:
@@ -115,6 +113,13 @@ class SharedAdam:
         self.slot_steps[0] = int(state["steps"].sum())  # the total, whichever worker goes on from it
         for dst, src in zip(self.exp_avg + self.exp_avg_sq, state["exp_avg"] + state["exp_avg_sq"], strict=True):
             dst.copy_(src)
+
+
+def annealed_lr(lr: float, anneal_frames: int | None, frames: int) -> float:
+    """``lr`` after ``frames`` frames: falling linearly to 0 at ``anneal_frames`` (None: constant)."""
+    if not anneal_frames:
+        return lr
+    return lr * max(0.0, 1.0 - frames / anneal_frames)
 
 
 def _like(param: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:

@@ -81,7 +81,8 @@ def _run(cfg: Config, sig: dict, threshold: float | None, start: Start, run_dir:
         shared = _shared_memory(cfg, sig, start, best)
         supervisor = Supervisor(mp.get_context("spawn"), cfg, sig, shared, run_dir)
     tb_dir = tensorboard_dir(run_dir, cfg.log_dir, cfg.save_dir)
-    monitor = Monitor(run_dir, tb_dir, cfg.env_id, start.frames, start.seconds, threshold, start.monitor)
+    lr = (cfg.lr, cfg.anneal_frames)
+    monitor = Monitor(run_dir, tb_dir, cfg.env_id, start.frames, start.seconds, threshold, start.monitor, lr=lr)
     print(f"run directory: {run_dir}  (TensorBoard: tensorboard --logdir {tb_dir})", flush=True)
     stopped_by = ["frame budget"]
 
