@@ -1,8 +1,8 @@
 """Frontier starts: begin some Mario training episodes where earlier episodes got to.
 
-A stage like 1-3 has one spot (the treetops after the tall tree) where every sampled
-attempt dies the same way, and the policy, which only ever sees that spot after the
-same 60-step run-up, never tries the move that passes it. Go-Explore's remedy
+A stage like 1-3 has one spot (the jump onto its tall tree) where every sampled attempt
+dies the same way, and the policy, which only ever meets that spot after the same run-up,
+rarely tries the move that passes it, nor learns what lies beyond. Go-Explore's remedy
 (Ecoffet et al., 2021) is to return to promising states and explore from there; the
 emulator makes the return exact: nes-py dumps and loads its whole state in microseconds.
 
@@ -10,7 +10,7 @@ emulator makes the return exact: nes-py dumps and loads its whole state in micro
 64 pixels, height in steps of 32), taken only while Mario stands on solid ground and
 replaced when an episode reaches the cell with more time on the clock. With probability
 ``prob`` a reset loads a cell's snapshot instead of the stage start, choosing cell ``c``
-with weight ``1 / sqrt(1 + steps spent in c)``: cells every episode runs through fade,
+with weight ``1 / sqrt(1 + emulator frames spent in c)``: cells every episode runs through fade,
 rarely reached ones (the frontier) dominate. Only training envs get it; the tester and
 ``test.py`` always start at the beginning, so a greedy clear still means the whole stage.
 """
