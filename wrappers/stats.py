@@ -11,17 +11,18 @@ import gymnasium as gym
 class EpisodeStats(gym.Wrapper, gym.utils.RecordConstructorArgs):
     """Accumulate one episode's statistics and put them in ``info["episode"]`` at its end.
 
-        Keys: ``r`` (the return trained on), ``raw_r`` (the game's own return: the
-        emulator's reward for Mario, the unclipped score for Atari; ``r`` otherwise),
-        ``l`` (agent steps), ``restored`` (1.0 when the episode began from an archived state,
-    :class:`wrappers.explore.FrontierStarts`, else 0.0), ``frames`` (emulator frames), ``x_pos`` (max x position, Mario
-        only, else 0), ``flag`` (1.0 when the flag was reached, Mario only), ``game`` (the
-        true score of the whole game that ended here: with ``games=True``, for Atari, whose
-        training episodes end at each lost life, NaN when only a life ended; else ``raw_r``).
+    Keys: ``r`` (the return trained on), ``raw_r`` (the game's own return: the
+    emulator's reward for Mario, the unclipped score for Atari; ``r`` otherwise),
+    ``l`` (agent steps), ``frames`` (emulator frames), ``x_pos`` (max x position, Mario
+    only, else 0), ``flag`` (1.0 when the flag was reached, Mario only), ``restored``
+    (1.0 when the episode began from an archived state, :class:`wrappers.explore.FrontierStarts`,
+    else 0.0), ``game`` (the true score of the whole game that ended here: with
+    ``games=True``, for Atari, whose training episodes end at each lost life, NaN when
+    only a life ended; else ``raw_r``).
 
-        Example:
-            >>> env = EpisodeStats(gym.make("CartPole-v1"))
-            >>> _ = env.reset(seed=0)
+    Example:
+        >>> env = EpisodeStats(gym.make("CartPole-v1"))
+        >>> _ = env.reset(seed=0)
     """
 
     def __init__(self, env: gym.Env, games: bool = False):
