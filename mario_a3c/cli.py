@@ -58,6 +58,7 @@ PRESET_FLAGS = [
     ("stuck-patience", None, int, "Mario: agent steps without a new max x that end an episode as stuck"),
     ("stuck-death", None, on_off, "Mario: a stuck episode ends as a death, not a truncation (on/off)"),
     ("explore-starts", None, float, "Mario: fraction of training episodes begun where earlier ones got to (0: off)"),
+    ("sticky-actions", None, float, "Atari: chance the emulator repeats the last action each frame (v5: 0.25)"),
     ("eval-interval", None, float, "seconds between greedy evaluations"),
     ("checkpoint-interval", None, float, "seconds between checkpoints"),
     ("max-restarts", None, int, "restarts allowed per dead process"),
@@ -266,6 +267,12 @@ def build_test_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed of the first episode")
     p.add_argument("--json", default=None, help="also write the summary as JSON here")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="device to run the model on")
+    p.add_argument(
+        "--sticky-actions",
+        type=float,
+        default=None,
+        help="Atari: play at this repeat_action_probability (default: as trained)",
+    )
     return p
 
 
@@ -281,6 +288,8 @@ def test_main(argv: list[str] | None = None) -> int:
         raise UserError(f"--episodes {args.episodes}: must be positive")
     whole = args.stage == "all" and args.env is None
     env_id = f"SuperMarioBros-{args.world}-all" if whole else env_id_from_args(args)
+    if args.sticky_actions is not None:
+        validate(Config(env_id=env_id, sticky_actions=args.sticky_actions))
     slug = f"mario_{args.world}_all" if whole else Config(env_id=env_id).slug
     if whole:
         from mario_a3c.world import check_world
@@ -303,7 +312,9 @@ def test_main(argv: list[str] | None = None) -> int:
     ensure_writable_dir(output.parent, f"--output {output}")
     if args.json:
         ensure_writable_dir(Path(args.json).parent, f"--json {args.json}")
-    play = Play(output, args.episodes, args.sample, args.seed, args.render, args.device, args.action_type)
+    play = Play(
+        output, args.episodes, args.sample, args.seed, args.render, args.device, args.action_type, args.sticky_actions
+    )
     if whole:
         from mario_a3c.world import play_world
 

@@ -78,6 +78,10 @@ class Config:
     explore_starts: float = 0.0
     """Mario: the fraction of training episodes that begin from an archived emulator state
     where earlier episodes got to, rarely reached places first (``wrappers/explore.py``); 0: off."""
+    sticky_actions: float | None = None
+    """Atari: the chance that the emulator repeats the previous action at each frame
+    (ALE's ``repeat_action_probability``); None: the game id's own (v5: 0.25; 0 is the
+    deterministic game the published A3C results were measured on)."""
     checkpoint_interval: float = 120.0
     """Seconds between periodic checkpoints of the whole run."""
     max_restarts: int = 3
@@ -146,6 +150,8 @@ class Config:
                 "stuck_death": self.stuck_death,
                 "explore_starts": self.explore_starts,
             }
+        if self.env_id.startswith("ALE/") and self.sticky_actions is not None:
+            return {"sticky_actions": self.sticky_actions}
         return {}
 
 
@@ -271,6 +277,10 @@ def validate(cfg: Config) -> None:
         raise UserError(f"--explore-starts {cfg.explore_starts}: must lie in [0, 1)")
     if cfg.explore_starts and not is_mario(cfg.env_id):
         raise UserError("--explore-starts restores emulator states: Mario stages only")
+    if cfg.sticky_actions is not None and not 0 <= cfg.sticky_actions <= 1:
+        raise UserError(f"--sticky-actions {cfg.sticky_actions}: must lie in [0, 1]")
+    if cfg.sticky_actions is not None and not cfg.env_id.startswith("ALE/"):
+        raise UserError("--sticky-actions sets the Atari emulator's repeat_action_probability: ALE/ games only")
     if cfg.device == "cuda":
         import torch
 

@@ -6,6 +6,7 @@ stage's shipped model greedily once and sampled ten times.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,7 @@ class Play:
     render: bool = False  # also show a window
     device: str = "cpu"
     action_type: str | None = None  # must match the checkpoint's when given
+    sticky_actions: float | None = None  # Atari: another repeat_action_probability than the run trained at
 
 
 def load_for(ckpt: Path, env_id: str, action_type: str | None = None) -> tuple[dict, dict, Config]:
@@ -65,6 +67,8 @@ def evaluate(ckpt: Path, env_id: str, play: Play, source: str = "") -> dict:
 
 
 def _play(play: Play, cfg: Config, meta: dict, weights: dict, viewer) -> dict:
+    if play.sticky_actions is not None:
+        cfg = dataclasses.replace(cfg, sticky_actions=play.sticky_actions)
     env = make_env(cfg.env_id, render_mode="rgb_array", training=False, **cfg.env_kwargs())
     if space_signature(env) != meta["spaces"]:
         raise UserError(f"checkpoint spaces {meta['spaces']} do not match {cfg.env_id}'s {space_signature(env)}")
@@ -98,6 +102,7 @@ def _play(play: Play, cfg: Config, meta: dict, weights: dict, viewer) -> dict:
         "max_x_pos": int(max(r["x_pos"] for r in results)),
         "mean_return": float(np.mean([r["r"] for r in results])),
         "solved_threshold": threshold,
+        "sticky_actions": cfg.sticky_actions,  # None: the env id's own
         "video": str(play.output),
         "video_frames": count_frames(play.output),
         "results": results,

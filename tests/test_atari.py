@@ -37,6 +37,26 @@ def test_atari_env_is_preprocessed_and_passes_the_checker(training):
     env.close()
 
 
+def _frames(sticky: float, action: int, steps: int = 40) -> np.ndarray:
+    env = make_env("ALE/Pong-v5", training=False, sticky_actions=sticky)
+    assert env.unwrapped.ale.getFloat("repeat_action_probability") == sticky
+    frames = [env.reset(seed=3)[0]] + [env.step(action)[0] for _ in range(steps)]
+    env.close()
+    return np.stack(frames)
+
+
+def test_sticky_actions_reach_the_emulator():
+    from mario_a3c.config import Config
+
+    env = make_env("ALE/Pong-v5")
+    assert env.unwrapped.ale.getFloat("repeat_action_probability") == 0.25  # v5's own
+    env.close()
+    assert not np.array_equal(_frames(0.0, 0), _frames(0.0, 2))  # at 0 the paddle answers UP at once
+    assert np.array_equal(_frames(1.0, 0), _frames(1.0, 2))  # at 1 the reset's NOOP repeats for ever
+    assert Config(env_id="ALE/Pong-v5", sticky_actions=0.0).env_kwargs() == {"sticky_actions": 0.0}
+    assert Config(env_id="ALE/Pong-v5").env_kwargs() == {}
+
+
 def test_training_episodes_end_at_a_lost_life_with_clipped_rewards_eval_plays_whole_games():
     train_env = make_env("ALE/Breakout-v5", training=True)
     lives_before = train_env.reset(seed=1)[1]["lives"]
@@ -61,19 +81,27 @@ def test_training_episodes_end_at_a_lost_life_with_clipped_rewards_eval_plays_wh
 def test_pong_trains_with_the_same_workers_tester_and_test_py(tmp_path):
     proc = run_cli(
         "train.py", "--env", "ALE/Pong-v5", "--num-processes", "2", "--max-frames", "6000",
-        "--eval-interval", "1", "--save-dir", str(tmp_path),
+        "--eval-interval", "1", "--sticky-actions", "0", "--save-dir", str(tmp_path),
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     run = tmp_path / "ALE-Pong-v5"
     summary = json.loads((run / "summary.json").read_text())
     assert summary["frames"] >= 6000 and summary["config"]["gamma"] == 0.99
     assert summary["config"]["lstm_size"] == 0 and summary["config"]["num_envs"] == 8  # the Atari preset
+    assert summary["config"]["sticky_actions"] == 0.0
     assert (run / "last.pt").is_file() and (run / "curve.png").is_file()
     assert list((run / "tb").glob("events.out.tfevents.*"))
-    out = tmp_path / "pong.mp4"
-    play = run_cli("test.py", "--env", "ALE/Pong-v5", "--save-dir", str(tmp_path), "--output", str(out))
+    out, report = tmp_path / "pong.mp4", tmp_path / "pong.json"
+    play = run_cli(
+        "test.py", "--env", "ALE/Pong-v5", "--save-dir", str(tmp_path), "--output", str(out), "--json", str(report)
+    )
     assert play.returncode == 0, play.stderr
     assert "return" in play.stdout and count_frames(out) > 100  # a whole game of Pong is long
+    assert json.loads(report.read_text())["sticky_actions"] == 0.0  # played as the run trained
+    again = run_cli("test.py", "--env", "ALE/Pong-v5", "--save-dir", str(tmp_path), "--output", str(out),
+                    "--json", str(report), "--sticky-actions", "0.25")  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert json.loads(report.read_text())["sticky_actions"] == 0.25
 
 
 def test_an_atari_game_ships_by_its_name_and_mario_by_its_stage():

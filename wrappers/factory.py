@@ -49,6 +49,7 @@ def make_env(
     stuck_patience: int = 200,
     stuck_death: bool = False,
     explore_starts: float = 0.0,
+    sticky_actions: float | None = None,
     training: bool = True,
     last_stage: int = 4,
 ) -> gym.Env:
@@ -63,7 +64,8 @@ def make_env(
     Atari (``ALE/...``): Gymnasium's AtariPreprocessing (no-op starts, frame skip 4 with
     max-pooling, 84x84 grayscale) -> stack of 4; when ``training``, a lost life ends the
     episode and rewards are clipped to their sign, while evaluation (``training=False``,
-    the tester and test.py) plays whole games with true scores.
+    the tester and test.py) plays whole games with true scores. ``sticky_actions`` sets
+    ALE's ``repeat_action_probability`` (None: the id's own, 0.25 for v5).
     Other ids: the Gymnasium env with episode statistics; images laid out height x width x
     channels are turned channels-first.
     ``render_mode="rgb_array"`` lets a caller grab full-colour frames with ``env.render()``.
@@ -72,7 +74,7 @@ def make_env(
         explore = explore_starts if training and is_mario(env_id) else 0.0
         return _make_mario(env_id, action_type, render_mode, stuck_patience, stuck_death, last_stage, explore)
     if env_id.startswith("ALE/"):
-        return _make_atari(env_id, render_mode, training)
+        return _make_atari(env_id, render_mode, training, sticky_actions)
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")  # pygame-rendered envs: never open a sound card
     try:
         env = gym.make(env_id, render_mode=render_mode)
@@ -113,12 +115,13 @@ def _make_mario(
     return env
 
 
-def _make_atari(env_id: str, render_mode: str | None, training: bool) -> gym.Env:
+def _make_atari(env_id: str, render_mode: str | None, training: bool, sticky_actions: float | None) -> gym.Env:
     import ale_py
 
     gym.register_envs(ale_py)
+    sticky = {} if sticky_actions is None else {"repeat_action_probability": sticky_actions}
     try:
-        env = gym.make(env_id, frameskip=1, render_mode=render_mode)
+        env = gym.make(env_id, frameskip=1, render_mode=render_mode, **sticky)
     except gym.error.Error as err:
         raise EnvError(f"unknown environment {env_id!r}: {err}") from None
     env = gym.wrappers.AtariPreprocessing(env, noop_max=30, frame_skip=4, screen_size=84, grayscale_obs=True)
