@@ -122,9 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     for name, alias, kind, help_ in PRESET_FLAGS:
         names = [f"--{name}"] + ([alias] if alias else [])
         default = getattr(d, name.replace("-", "_"))
-        p.add_argument(
-            *names, type=kind, default=None, help=f"{help_} (default: {default} for Mario, else the env's preset)"
-        )
+        where = "the game's own" if default is None else f"{default} for Mario, else the env's preset"
+        p.add_argument(*names, type=kind, default=None, help=f"{help_} (default: {where})")
     p.add_argument("--max-seconds", type=float, default=None, help="also stop after this much wall time")
     p.add_argument("--stop-when-solved", action="store_true", help="stop once solved (benchmarks use this)")
     p.add_argument(
@@ -271,7 +270,7 @@ def build_test_parser() -> argparse.ArgumentParser:
         "--sticky-actions",
         type=float,
         default=None,
-        help="Atari: play at this repeat_action_probability (default: as trained)",
+        help="Atari: play at this repeat_action_probability instead of the run's own",
     )
     return p
 

@@ -19,7 +19,7 @@ from mario_a3c.play import play_episode
 from mario_a3c.video import Mp4Writer, Tee, count_frames, video_fps
 from mario_a3c.viewer import Window
 from models import build_model
-from wrappers import is_mario, make_env, space_signature
+from wrappers import is_mario, make_env, space_signature, sticky_actions_of
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ def _play(play: Play, cfg: Config, meta: dict, weights: dict, viewer) -> dict:
         "max_x_pos": int(max(r["x_pos"] for r in results)),
         "mean_return": float(np.mean([r["r"] for r in results])),
         "solved_threshold": threshold,
-        "sticky_actions": cfg.sticky_actions,  # None: the env id's own
+        "sticky_actions": sticky_actions_of(env),  # what the Atari emulator ran at (None: not Atari)
         "video": str(play.output),
         "video_frames": count_frames(play.output),
         "results": results,

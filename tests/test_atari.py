@@ -9,7 +9,7 @@ from gymnasium.utils.env_checker import check_env
 
 from mario_a3c.video import count_frames
 from models import build_model
-from wrappers import make_env, space_signature
+from wrappers import make_env, space_signature, sticky_actions_of
 
 
 def _play(env, steps: int, seed: int = 0):
@@ -39,7 +39,7 @@ def test_atari_env_is_preprocessed_and_passes_the_checker(training):
 
 def _frames(sticky: float, action: int, steps: int = 40) -> np.ndarray:
     env = make_env("ALE/Pong-v5", training=False, sticky_actions=sticky)
-    assert env.unwrapped.ale.getFloat("repeat_action_probability") == sticky
+    assert sticky_actions_of(env) == sticky
     frames = [env.reset(seed=3)[0]] + [env.step(action)[0] for _ in range(steps)]
     env.close()
     return np.stack(frames)
@@ -49,8 +49,9 @@ def test_sticky_actions_reach_the_emulator():
     from mario_a3c.config import Config
 
     env = make_env("ALE/Pong-v5")
-    assert env.unwrapped.ale.getFloat("repeat_action_probability") == 0.25  # v5's own
+    assert sticky_actions_of(env) == 0.25  # v5's own
     env.close()
+    assert sticky_actions_of(make_env("CartPole-v1")) is None
     assert not np.array_equal(_frames(0.0, 0), _frames(0.0, 2))  # at 0 the paddle answers UP at once
     assert np.array_equal(_frames(1.0, 0), _frames(1.0, 2))  # at 1 the reset's NOOP repeats for ever
     assert Config(env_id="ALE/Pong-v5", sticky_actions=0.0).env_kwargs() == {"sticky_actions": 0.0}
@@ -101,7 +102,15 @@ def test_pong_trains_with_the_same_workers_tester_and_test_py(tmp_path):
     again = run_cli("test.py", "--env", "ALE/Pong-v5", "--save-dir", str(tmp_path), "--output", str(out),
                     "--json", str(report), "--sticky-actions", "0.25")  # fmt: skip
     assert again.returncode == 0, again.stderr
-    assert json.loads(report.read_text())["sticky_actions"] == 0.25
+    assert json.loads(report.read_text())["sticky_actions"] == 0.25  # read back from the emulator
+    # --resume keeps the setting (no --env needed) and refuses to change it
+    refused = run_cli("train.py", "--resume", str(run), "--sticky-actions", "0.25", "--save-dir", str(tmp_path))
+    assert refused.returncode == 2 and "--sticky-actions" in refused.stderr and "Traceback" not in refused.stderr
+    more = run_cli("train.py", "--resume", str(run), "--sticky-actions", "0", "--max-frames", "9000",
+                   "--save-dir", str(tmp_path))  # fmt: skip
+    assert more.returncode == 0, more.stderr[-2000:]
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["frames"] >= 9000 and summary["config"]["sticky_actions"] == 0.0
 
 
 def test_an_atari_game_ships_by_its_name_and_mario_by_its_stage():

@@ -134,6 +134,12 @@ def _make_atari(env_id: str, render_mode: str | None, training: bool, sticky_act
     return EpisodeStats(env, games=True)
 
 
+def sticky_actions_of(env: gym.Env) -> float | None:
+    """The repeat_action_probability an Atari env's emulator runs at (None for other envs)."""
+    ale = getattr(env.unwrapped, "ale", None)
+    return None if ale is None else round(float(ale.getFloat("repeat_action_probability")), 6)
+
+
 def space_signature(env: gym.Env) -> dict:
     """Plain-JSON description of an env's spaces, stored in checkpoints to rebuild models;
     EnvError for spaces the models do not take (observations: a Box, a vector or
