@@ -90,7 +90,8 @@ def main() -> None:
                     ax.plot([first], [d["eval"][key][clears][0]], "*", ms=14, color=line.get_color())
             ax.set_xlabel(label)
             ax.grid(alpha=0.3)
-        axes[0].set_ylabel(f"{key}, mean of last 100 episodes (star: 1st greedy clear)")
+        star = " (star: 1st greedy clear)" if mario else ""
+        axes[0].set_ylabel(f"{key}, mean of the last 100 episodes{star}")
         axes[0].legend(fontsize=7)
         fig.tight_layout()
         fig.savefig(args.png, dpi=90)
