@@ -75,6 +75,7 @@ def _play(play: Play, cfg: Config, meta: dict, weights: dict, viewer) -> dict:
     model = model_for(meta, weights, cfg, play.device)
     mario = is_mario(cfg.env_id)
     threshold = solved_threshold(cfg, env)
+    sticky = sticky_actions_of(env)  # what the Atari emulator runs at (None: not Atari)
     results = []
     for i in range(play.episodes):
         writer = Mp4Writer(play.output, fps=video_fps(env, cfg.frame_skip)) if i == 0 else None
@@ -102,7 +103,7 @@ def _play(play: Play, cfg: Config, meta: dict, weights: dict, viewer) -> dict:
         "max_x_pos": int(max(r["x_pos"] for r in results)),
         "mean_return": float(np.mean([r["r"] for r in results])),
         "solved_threshold": threshold,
-        "sticky_actions": sticky_actions_of(env),  # what the Atari emulator ran at (None: not Atari)
+        "sticky_actions": sticky,
         "video": str(play.output),
         "video_frames": count_frames(play.output),
         "results": results,
