@@ -13,7 +13,7 @@ from mario_a3c.checkpoint import load_checkpoint
 from mario_a3c.config import Config, config_from_dict
 from mario_a3c.errors import UserError
 from mario_a3c.rundir import find_checkpoint, resume_target
-from wrappers import mario_id
+from wrappers import default_sticky_actions, mario_id
 
 # Flags that say how long and how to run this session, not how the run learns: given with
 # --resume they apply; not given, the run keeps its own.
@@ -104,14 +104,31 @@ def _resume(cfg: Config) -> Start:
 def _refuse_changed_flags(cfg: Config, stored: Config, ckpt: Path) -> None:
     """UserError when a flag given with --resume would change how the run learns: the run
     goes on with its own settings, so a differing flag would otherwise be ignored silently."""
-    changed = [key for key in cfg.given if key not in RUN_NOW and getattr(cfg, key) != getattr(stored, key)]
+    if "sticky_actions" in cfg.given and not stored.env_id.startswith("ALE/"):
+        raise UserError(
+            f"--sticky-actions: {ckpt.parent} trains {stored.env_id}; sticky actions are for ALE/ games only"
+        )
+    changed = [
+        key
+        for key in cfg.given
+        if key not in RUN_NOW and _setting(cfg, key, stored.env_id) != _setting(stored, key, stored.env_id)
+    ]
     if changed:
-        ours = " ".join(_flag(k, getattr(cfg, k)) for k in changed)
-        theirs = " ".join(_flag(k, getattr(stored, k)) for k in changed)
+        ours = " ".join(_flag(k, _setting(cfg, k, stored.env_id)) for k in changed)
+        theirs = " ".join(_flag(k, _setting(stored, k, stored.env_id)) for k in changed)
         raise UserError(
             f"--resume: {ckpt.parent} trains with {theirs}; it goes on with its own settings, "
             f"so drop {ours} (or start a new run with {'it' if len(changed) == 1 else 'them'})"
         )
+
+
+def _setting(cfg: Config, key: str, env_id: str):
+    """A setting as it acts on the run's env ``env_id``: sticky actions not set (a run from
+    before the flag, or none given) are the id's own, so 0.25 on v5 matches v5's default."""
+    value = getattr(cfg, key)
+    if key == "sticky_actions" and value is None:
+        return default_sticky_actions(env_id)
+    return value
 
 
 def _flag(key: str, value) -> str:

@@ -100,6 +100,32 @@ def test_resume_keeps_the_runs_settings_applies_run_now_flags_and_refuses_learni
         resume("--gamma", "0.99", "--bf16", "on", "--entropy-coef", "0.01")  # entropy as stored: not named
 
 
+def test_resume_compares_sticky_actions_as_the_emulator_runs_them(tmp_path):
+    """A run from before --sticky-actions stored none: on v5 that is 0.25, so resuming it
+    with --sticky-actions 0.25 asks for the same game; 0 would change it; Mario has none."""
+    import dataclasses
+
+    from mario_a3c.checkpoint import make_meta, save_checkpoint
+    from mario_a3c.start import resolve_start
+
+    old = dataclasses.asdict(config_from_args(["--env", "ALE/Pong-v5"]))
+    del old["sticky_actions"]  # as such a run's checkpoint has it
+    pong, mario = tmp_path / "pong", tmp_path / "mario"
+    pong.mkdir(), mario.mkdir()
+    save_checkpoint(pong / "last.pt", {}, make_meta(old, {}, frames=4000, wall_seconds=6.0))
+    run = dataclasses.asdict(config_from_args([]))
+    save_checkpoint(mario / "last.pt", {}, make_meta(run, {}, frames=4000, wall_seconds=6.0))
+
+    def resume(run_dir, *flags):
+        return resolve_start(config_from_args(["--resume", str(run_dir), *flags])).cfg
+
+    assert resume(pong, "--sticky-actions", "0.25").sticky_actions is None  # v5's own, as stored
+    with pytest.raises(UserError, match=r"trains with --sticky-actions 0.25; .* drop --sticky-actions 0.0 "):
+        resume(pong, "--sticky-actions", "0")
+    with pytest.raises(UserError, match=r"trains SuperMarioBros-1-1-v0; sticky actions are for ALE/ games only"):
+        resume(mario, "--sticky-actions", "0")
+
+
 def test_num_global_steps_on_resume_counts_the_resumed_runs_agent_steps(tmp_path):
     """--num_global_steps is agent steps of the env that trains: a resumed CartPole run
     (one frame per step) is not converted with Mario's frame skip of 4."""

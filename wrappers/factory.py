@@ -134,6 +134,18 @@ def _make_atari(env_id: str, render_mode: str | None, training: bool, sticky_act
     return EpisodeStats(env, games=True)
 
 
+def default_sticky_actions(env_id: str) -> float:
+    """The repeat_action_probability an ALE id runs at when not told (v5: 0.25, v4 ids: 0)."""
+    import ale_py
+
+    gym.register_envs(ale_py)
+    try:
+        spec = gym.spec(env_id)
+    except gym.error.Error as err:
+        raise EnvError(f"unknown environment {env_id!r}: {err}") from None
+    return float(spec.kwargs.get("repeat_action_probability", 0.25))  # ALE's own default
+
+
 def sticky_actions_of(env: gym.Env) -> float | None:
     """The repeat_action_probability an Atari env's emulator runs at (None for other envs)."""
     ale = getattr(env.unwrapped, "ale", None)
