@@ -8,7 +8,8 @@
     python scripts/benchmark.py --env ALE/Pong-v5     # an Atari game (its preset) instead of Mario
     python scripts/benchmark.py --train-args "--num-envs 1"   # extra train.py flags: an A/B in one command
 
-(a) raw: N processes step the factory's env (Mario's or the game's, same wrappers) with random actions;
+(a) raw: N processes step the factory's env (Mario's or the game's, same wrappers, built with the
+    settings --train-args give it: action set, sticky actions) with random actions;
 (b) train: a real ``train.py`` run with N workers (tester included) for the same time;
 (c) ratio b / a; the same for one process. Frames are emulator frames.
 """
@@ -27,10 +28,13 @@ from pathlib import Path
 
 import torch.multiprocessing as mp
 
+from mario_a3c.cli import config_from_args
+from mario_a3c.errors import UserError
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _raw_worker(env_id: str, warmup: float, seconds: float, seed: int, out) -> None:
+def _raw_worker(env_id: str, env_kwargs: dict, warmup: float, seconds: float, seed: int, out) -> None:
     import torch
 
     from mario_a3c.shared import keep_freed_memory
@@ -38,7 +42,7 @@ def _raw_worker(env_id: str, warmup: float, seconds: float, seed: int, out) -> N
 
     torch.set_num_threads(1)
     keep_freed_memory()  # the same process set-up as a training worker's
-    env = make_env(env_id)
+    env = make_env(env_id, **env_kwargs)
     env.action_space.seed(seed)
     env.reset(seed=seed)
     frames, t_start, started = 0, time.time() + warmup, False
@@ -55,10 +59,10 @@ def _raw_worker(env_id: str, warmup: float, seconds: float, seed: int, out) -> N
             return
 
 
-def raw_fps(env_id: str, n: int, warmup: float, seconds: float) -> float:
+def raw_fps(env_id: str, env_kwargs: dict, n: int, warmup: float, seconds: float) -> float:
     ctx = mp.get_context("spawn")
     out = ctx.Queue()
-    procs = [ctx.Process(target=_raw_worker, args=(env_id, warmup, seconds, i, out)) for i in range(n)]
+    procs = [ctx.Process(target=_raw_worker, args=(env_id, env_kwargs, warmup, seconds, i, out)) for i in range(n)]
     for p in procs:
         p.start()
     total = sum(out.get() for _ in procs)
@@ -107,11 +111,11 @@ def train_fps(
 
 def measure_round(args, env_id: str, n: int) -> dict:
     """One measurement of every figure, each training run right after its raw run."""
-    r = {"raw_fps": raw_fps(env_id, n, args.warmup, args.seconds)}
+    r = {"raw_fps": raw_fps(env_id, args.env_kwargs, n, args.warmup, args.seconds)}
     r["train_fps"] = train_fps(args.env_args, n, args.warmup, args.seconds, device=args.device, extra=args.extra)
     r["ratio"] = r["train_fps"] / r["raw_fps"]
     if n != 1:
-        r["raw_fps_1"] = raw_fps(env_id, 1, args.warmup, args.seconds)
+        r["raw_fps_1"] = raw_fps(env_id, args.env_kwargs, 1, args.warmup, args.seconds)
         r["train_fps_1"] = train_fps(args.env_args, 1, args.warmup, args.seconds, device=args.device, extra=args.extra)
     else:
         r["raw_fps_1"], r["train_fps_1"] = r["raw_fps"], r["train_fps"]
@@ -139,6 +143,12 @@ def main() -> None:
     env_id = args.env or f"SuperMarioBros-{args.world}-{args.stage}-v0"
     args.env_args = ["--env", args.env] if args.env else ["--world", str(args.world), "--stage", str(args.stage)]
     args.extra = tuple(args.train_args.split())
+    if args.seconds < 10:  # training frames are sampled every 5 s: fewer than two samples measure nothing
+        p.error(f"--seconds {args.seconds:g}: at least 10")
+    try:
+        args.env_kwargs = config_from_args([*args.env_args, *args.extra]).env_kwargs()  # the env training builds
+    except UserError as err:
+        p.error(f"--train-args: {err}")
     n = args.processes
     rounds = []
     for i in range(args.repeat):
@@ -146,6 +156,7 @@ def main() -> None:
         print(f"  round {i + 1}: " + ", ".join(f"{k} {v:,.2f}" for k, v in rounds[-1].items()), file=sys.stderr)
     res = {"env_id": env_id, "n_processes": n, "seconds": args.seconds, "device": args.device}
     res["train_args"] = list(args.extra)
+    res["env_kwargs"] = args.env_kwargs
     res.update({key: statistics.median(r[key] for r in rounds) for key in rounds[0]})
     if args.repeat > 1:
         res["rounds"] = rounds
