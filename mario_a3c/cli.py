@@ -204,8 +204,9 @@ def config_from_args(argv: list[str] | None = None) -> Config:
 
 
 def trained_env_id(args: argparse.Namespace, env_id: str) -> str:
-    """The env a run trains on: the flags', or with ``--resume`` the resumed run's (whose
-    frame skip converts ``--num_global_steps``, agent steps, into frames)."""
+    """The env a run trains on: the flags', or with ``--resume`` the resumed run's. Flags are
+    checked against it (``--sticky-actions`` on an Atari run resumed without ``--env``) and
+    its frame skip converts ``--num_global_steps``, agent steps, into frames."""
     if args.resume is None:
         return env_id
     from mario_a3c.checkpoint import load_checkpoint  # torch: only when a run is resumed
@@ -216,14 +217,14 @@ def trained_env_id(args: argparse.Namespace, env_id: str) -> str:
 
 def config_from_namespace(args: argparse.Namespace) -> Config:
     """The Config that parsed flags say (preset row of the env, flags over it), validated."""
-    env_id = env_id_from_args(args)
+    env_id = trained_env_id(args, env_id_from_args(args))
     values = preset_for(env_id, args.algo)
     given = {}
     for key in [name.replace("-", "_") for name, *_ in PRESET_FLAGS] + ["solved_return"]:
         if getattr(args, key) is not None:
             given[key] = getattr(args, key)
     if args.num_global_steps is not None:
-        given["max_frames"] = args.num_global_steps * Config(env_id=trained_env_id(args, env_id)).frame_skip
+        given["max_frames"] = args.num_global_steps * Config(env_id=env_id).frame_skip
     values.update(given)
     cfg = Config(
         env_id=env_id,

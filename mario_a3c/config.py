@@ -279,8 +279,7 @@ def validate(cfg: Config) -> None:
         raise UserError("--explore-starts restores emulator states: Mario stages only")
     if cfg.sticky_actions is not None and not 0 <= cfg.sticky_actions < 1:  # at 1 no action would ever act
         raise UserError(f"--sticky-actions {cfg.sticky_actions}: must lie in [0, 1)")
-    # (with --resume the flags' env is not the run's: start._refuse_changed_flags checks the run's own)
-    if cfg.sticky_actions is not None and not cfg.env_id.startswith("ALE/") and cfg.resume is None:
+    if cfg.sticky_actions is not None and not cfg.env_id.startswith("ALE/"):
         raise UserError("--sticky-actions sets the Atari emulator's repeat_action_probability: ALE/ games only")
     if cfg.device == "cuda":
         import torch

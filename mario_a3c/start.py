@@ -104,10 +104,6 @@ def _resume(cfg: Config) -> Start:
 def _refuse_changed_flags(cfg: Config, stored: Config, ckpt: Path) -> None:
     """UserError when a flag given with --resume would change how the run learns: the run
     goes on with its own settings, so a differing flag would otherwise be ignored silently."""
-    if "sticky_actions" in cfg.given and not stored.env_id.startswith("ALE/"):
-        raise UserError(
-            f"--sticky-actions: {ckpt.parent} trains {stored.env_id}; sticky actions are for ALE/ games only"
-        )
     changed = [
         key
         for key in cfg.given
@@ -126,7 +122,7 @@ def _setting(cfg: Config, key: str, env_id: str):
     """A setting as it acts on the run's env ``env_id``: sticky actions not set (a run from
     before the flag, or none given) are the id's own, so 0.25 on v5 matches v5's default."""
     value = getattr(cfg, key)
-    if key == "sticky_actions" and value is None:
+    if key == "sticky_actions" and value is None and env_id.startswith("ALE/"):
         return default_sticky_actions(env_id)
     return value
 

@@ -122,8 +122,11 @@ def test_resume_compares_sticky_actions_as_the_emulator_runs_them(tmp_path):
     assert resume(pong, "--sticky-actions", "0.25").sticky_actions is None  # v5's own, as stored
     with pytest.raises(UserError, match=r"trains with --sticky-actions 0.25; .* drop --sticky-actions 0.0 "):
         resume(pong, "--sticky-actions", "0")
-    with pytest.raises(UserError, match=r"trains SuperMarioBros-1-1-v0; sticky actions are for ALE/ games only"):
+    # the flags are checked against the resumed run's env, not the default --world 1 --stage 1
+    with pytest.raises(UserError, match=r"repeat_action_probability: ALE/ games only"):
         resume(mario, "--sticky-actions", "0")
+    with pytest.raises(UserError, match=r"--explore-starts restores emulator states: Mario stages only"):
+        resume(pong, "--explore-starts", "0.3")
 
 
 def test_num_global_steps_on_resume_counts_the_resumed_runs_agent_steps(tmp_path):
