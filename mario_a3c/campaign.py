@@ -15,7 +15,7 @@ For each stage in turn:
 
 ``<save-dir>/campaign.json`` holds one row per stage (where it started from, frames and
 seconds to the first greedy clear, the clearing episode's agent steps, the sampled clear
-rate, the run directory); it is written before a stage trains and after it ends, so a
+rate, the run directory, relative to the book); it is written before a stage trains and after it ends, so a
 killed campaign continues where it was. Ctrl-C or SIGTERM stops the stage's run as any
 run stops (checkpoint, summary) and the campaign with it: the same command continues.
 """
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import tempfile
 from pathlib import Path
 
@@ -71,7 +72,7 @@ def run_campaign(cfg: Config, stages: list[tuple[int, int]], stage_limit: float)
             continue
         if row.get("shipped"):  # cleared by this campaign before: its weights start the next stage
             previous = row["shipped"]
-        run_dir = Path(row["run_dir"]) if row.get("run_dir") else None
+        run_dir = _run_dir(book_path, row["run_dir"]) if row.get("run_dir") else None
         # a stage's run goes on unless it ended for good: solved, or its frame budget spent
         done = row.get("stopped_by") in ("solved", "frame budget")
         resume = run_dir is not None and (run_dir / "last.pt").is_file() and not done
@@ -82,7 +83,8 @@ def run_campaign(cfg: Config, stages: list[tuple[int, int]], stage_limit: float)
             continue
         if not resume:
             run_dir = new_run_dir(cfg.save_dir, f"mario_{world}_{stage}")
-            row = {"stage": name, "from": previous or "scratch", "run_dir": str(run_dir), "cleared": False}
+            row = {"stage": name, "from": previous or "scratch", "cleared": False}
+            row["run_dir"] = os.path.relpath(run_dir, book_path.parent)  # the book's own: any cwd finds it
         book[name] = row
         write_json(book_path, book)
         stage_cfg = dataclasses.replace(
@@ -145,6 +147,13 @@ def _play_checkpoint(ckpt: Path, world: int, stage: int, sample: bool = False, v
     with tempfile.TemporaryDirectory() as tmp:
         play = Play(Path(video or Path(tmp) / "play.mp4"), episodes=10 if sample else 1, sample=sample)
         return evaluate(ckpt, mario_id(world, stage), play, "the campaign's check")
+
+
+def _run_dir(book_path: Path, stored: str) -> Path:
+    """A row's run directory: stored relative to the book (books written before that hold it
+    as the first call's --save-dir gave it, relative to that call's working directory)."""
+    path = book_path.parent / stored
+    return path if path.exists() or not Path(stored).exists() else Path(stored)
 
 
 def _read_book(path: Path) -> dict:

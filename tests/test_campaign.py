@@ -1,6 +1,7 @@
 """World 1 as a whole: a campaign of stages (restartable), and test.py --stage all."""
 
 import json
+import os
 import signal
 
 import imageio.v2 as imageio
@@ -26,7 +27,9 @@ def test_a_campaign_skips_what_clears_trains_on_from_its_weights_and_continues_a
     shipped = ROOT / "trained_models" / f"mario_{done.replace('-', '_')}.pt"
     todo_dir = tmp_path / f"mario_{todo.replace('-', '_')}"
     # The shipped stage clears: skipped; the next one trains from its weights until Ctrl-C.
-    proc = start_training(tmp_path, "--stages", done, todo, "--stage-limit", "600", "--eval-interval", "1000")
+    # (--save-dir relative to the repository, the working directory of this first call)
+    relative = os.path.relpath(tmp_path, ROOT)
+    proc = start_training(relative, "--stages", done, todo, "--stage-limit", "600", "--eval-interval", "1000")
     wait_for(lambda: trained_some(todo_dir), timeout=240, what=f"{todo} to train")
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
@@ -35,16 +38,17 @@ def test_a_campaign_skips_what_clears_trains_on_from_its_weights_and_continues_a
     assert len(imageio.mimread(tmp_path / f"{shipped.stem}_greedy.gif")) > 10  # the clear's last seconds
     book = json.loads((tmp_path / "campaign.json").read_text())
     row = book[todo]
-    assert row["from"] == str(shipped) and row["run_dir"] == str(todo_dir) and not row["cleared"]
+    assert row["from"] == str(shipped) and row["run_dir"] == todo_dir.name and not row["cleared"]  # book-relative
     assert row["stopped_by"] == "SIGINT" and row["frames"] > 0 and done not in book
     first = load_checkpoint(todo_dir / "last.pt")[0]
     assert first["config"]["from_stage"] == str(shipped)
 
-    # The same command continues 1-2's own run, for what is left of its budget, then goes on.
+    # The same command continues 1-2's own run, for what is left of its budget, then goes on,
+    # also from another working directory.
     budget = first["wall_seconds"] + 15
     again = run_cli(
-        "train.py", "--stages", done, todo, "--stage-limit", str(budget), "--eval-interval", "1000",
-        "--num-processes", "2", "--save-dir", str(tmp_path),
+        str(ROOT / "train.py"), "--stages", done, todo, "--stage-limit", str(budget), "--eval-interval", "1000",
+        "--num-processes", "2", "--save-dir", str(tmp_path), cwd=tmp_path.parent,
     )  # fmt: skip
     assert again.returncode == 0, again.stderr[-2000:]
     assert f"continuing {todo_dir}" in again.stdout
