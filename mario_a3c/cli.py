@@ -109,12 +109,16 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=DefaultsHelp,
     )
     add_env_flags(p)
-    p.add_argument("--action-type", "--action_type", default=d.action_type, help="right, simple or complex")
+    # default None (the Config's, named in the help): a flag given is on record, so --resume can refuse it
+    p.add_argument(
+        "--action-type", "--action_type", default=None, help=f"right, simple or complex (default: {d.action_type})"
+    )
     p.add_argument(
         "--algo",
-        default=d.algo,
+        default=None,
         choices=["a3c", "a2c"],
-        help="a3c: asynchronous workers; a2c: one learner; each steps --num-envs envs in lock-step",
+        help="a3c: asynchronous workers; a2c: one learner; each steps --num-envs envs in lock-step "
+        f"(default: {d.algo})",
     )
     p.add_argument(
         "--num-processes", "--num_processes", type=int, default=None, help="A3C workers (default: the number of cores)"
@@ -145,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=d.log_dir,
         help="where TensorBoard events go (default: each run directory's tb/)",
     )
-    p.add_argument("--seed", type=int, default=d.seed, help="base seed")
+    p.add_argument("--seed", type=int, default=None, help=f"base seed (default: {d.seed})")
     p.add_argument(
         "--device",
         default=d.device,
@@ -218,9 +222,9 @@ def trained_env_id(args: argparse.Namespace, env_id: str) -> str:
 def config_from_namespace(args: argparse.Namespace) -> Config:
     """The Config that parsed flags say (preset row of the env, flags over it), validated."""
     env_id = trained_env_id(args, env_id_from_args(args))
-    values = preset_for(env_id, args.algo)
+    values = preset_for(env_id, args.algo or Config.algo)
     given = {}
-    for key in [name.replace("-", "_") for name, *_ in PRESET_FLAGS] + ["solved_return"]:
+    for key in [name.replace("-", "_") for name, *_ in PRESET_FLAGS] + ["solved_return", "action_type", "algo", "seed"]:
         if getattr(args, key) is not None:
             given[key] = getattr(args, key)
     if args.num_global_steps is not None:
@@ -228,12 +232,9 @@ def config_from_namespace(args: argparse.Namespace) -> Config:
     values.update(given)
     cfg = Config(
         env_id=env_id,
-        action_type=args.action_type,
-        algo=args.algo,
         num_processes=args.num_processes if args.num_processes is not None else (os.cpu_count() or 1),
         save_dir=args.save_dir,
         log_dir=args.log_dir,
-        seed=args.seed,
         device=args.device,
         resume=args.resume,
         from_stage=args.from_stage,

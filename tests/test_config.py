@@ -98,6 +98,20 @@ def test_resume_keeps_the_runs_settings_applies_run_now_flags_and_refuses_learni
     assert kept.max_frames == 9000 and kept.eval_interval == 30 and kept.solved_return == 1000
     with pytest.raises(UserError, match=r"trains with --bf16 off --gamma 0.9; .* drop --bf16 on --gamma 0.99 .*them"):
         resume("--gamma", "0.99", "--bf16", "on", "--entropy-coef", "0.01")  # entropy as stored: not named
+    # the seed, the algorithm and the action set are the run's as well: the same is accepted, another refused
+    assert resume("--seed", "0", "--algo", "a3c", "--action-type", "right").given == (
+        "action_type",
+        "algo",
+        "eval_interval",
+        "lr",
+        "max_frames",
+        "seed",
+    )
+    with pytest.raises(
+        UserError,
+        match=r"trains with --action-type right --algo a3c --seed 0; .* drop --action-type simple --algo a2c --seed 7",
+    ):
+        resume("--seed", "7", "--algo", "a2c", "--action-type", "simple")
 
 
 def test_resume_compares_sticky_actions_as_the_emulator_runs_them(tmp_path):
