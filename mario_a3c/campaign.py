@@ -15,7 +15,7 @@ For each stage in turn:
 
 ``<save-dir>/campaign.json`` holds one row per stage (where it started from, frames and
 seconds to the first greedy clear, the clearing episode's agent steps, the sampled clear
-rate, the run directory, relative to the book); it is written before a stage trains and after it ends, so a
+rate, the run directory's name beside the book); it is written before a stage trains and after it ends, so a
 killed campaign continues where it was. Ctrl-C or SIGTERM stops the stage's run as any
 run stops (checkpoint, summary) and the campaign with it: the same command continues.
 """
@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import tempfile
 from pathlib import Path
 
@@ -84,7 +83,7 @@ def run_campaign(cfg: Config, stages: list[tuple[int, int]], stage_limit: float)
         if not resume:
             run_dir = new_run_dir(cfg.save_dir, f"mario_{world}_{stage}")
             row = {"stage": name, "from": previous or "scratch", "cleared": False}
-            row["run_dir"] = os.path.relpath(run_dir, book_path.parent)  # the book's own: any cwd finds it
+            row["run_dir"] = run_dir.name  # beside the book: any working directory finds it
         book[name] = row
         write_json(book_path, book)
         stage_cfg = dataclasses.replace(
@@ -150,10 +149,9 @@ def _play_checkpoint(ckpt: Path, world: int, stage: int, sample: bool = False, v
 
 
 def _run_dir(book_path: Path, stored: str) -> Path:
-    """A row's run directory: stored relative to the book (books written before that hold it
-    as the first call's --save-dir gave it, relative to that call's working directory)."""
-    path = book_path.parent / stored
-    return path if path.exists() or not Path(stored).exists() else Path(stored)
+    """A row's run directory: its name, beside the book (books written before that hold a
+    path, as the first call's --save-dir gave it: relative to that call's working directory)."""
+    return book_path.parent / stored if Path(stored).name == stored else Path(stored)
 
 
 def _read_book(path: Path) -> dict:

@@ -190,6 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
 def train_main(argv: list[str] | None = None) -> int:
     """train.py: one run, or with --stages a campaign of runs."""
     args = build_parser().parse_args(argv)
+    if args.stages is not None and args.resume is not None:  # before --resume is looked up
+        raise UserError("--stages continues each stage's own run by itself: drop --resume")
     cfg = config_from_namespace(args)
     if args.stages is None:
         from mario_a3c.trainer import train
@@ -197,8 +199,6 @@ def train_main(argv: list[str] | None = None) -> int:
         return train(cfg)
     from mario_a3c.campaign import parse_stages, run_campaign
 
-    if cfg.resume is not None:
-        raise UserError("--stages continues each stage's own run by itself: drop --resume")
     return run_campaign(cfg, parse_stages(args.stages), args.stage_limit)
 
 

@@ -28,8 +28,8 @@ from pathlib import Path
 
 import torch.multiprocessing as mp
 
-from mario_a3c.cli import config_from_args
-from mario_a3c.errors import UserError
+from mario_a3c.cli import build_parser, config_from_namespace
+from mario_a3c.errors import ArgumentParser, UserError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -127,7 +127,7 @@ def measure_round(args, env_id: str, n: int) -> dict:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--processes", type=int, default=os.cpu_count() or 1)
     p.add_argument("--seconds", type=float, default=60.0, help="measuring time of each figure")
     p.add_argument("--warmup", type=float, default=20.0)
@@ -140,15 +140,17 @@ def main() -> None:
     p.add_argument("--train-args", default="", help="extra train.py flags for the training runs, in one string")
     p.add_argument("--json", default=None)
     args = p.parse_args()
-    env_id = args.env or f"SuperMarioBros-{args.world}-{args.stage}-v0"
     args.env_args = ["--env", args.env] if args.env else ["--world", str(args.world), "--stage", str(args.stage)]
     args.extra = tuple(args.train_args.split())
     if args.seconds < 10:  # training frames are sampled every 5 s: fewer than two samples measure nothing
         p.error(f"--seconds {args.seconds:g}: at least 10")
-    try:
-        args.env_kwargs = config_from_args([*args.env_args, *args.extra]).env_kwargs()  # the env training builds
+    train_parser = build_parser()
+    train_parser.prog = "train.py"  # a flag in --train-args it does not know: "(see train.py --help)"
+    try:  # the env the training runs build (--train-args may name the game, its action set, sticky actions)
+        cfg = config_from_namespace(train_parser.parse_args([*args.env_args, *args.extra]))
     except UserError as err:
         p.error(f"--train-args: {err}")
+    env_id, args.env_kwargs = cfg.env_id, cfg.env_kwargs()
     n = args.processes
     rounds = []
     for i in range(args.repeat):
