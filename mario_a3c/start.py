@@ -104,26 +104,22 @@ def _resume(cfg: Config) -> Start:
 def _refuse_changed_flags(cfg: Config, stored: Config, ckpt: Path) -> None:
     """UserError when a flag given with --resume would change how the run learns: the run
     goes on with its own settings, so a differing flag would otherwise be ignored silently."""
-    changed = [
-        key
-        for key in cfg.given
-        if key not in RUN_NOW and _setting(cfg, key, stored.env_id) != _setting(stored, key, stored.env_id)
-    ]
+    changed = [key for key in cfg.given if key not in RUN_NOW and _setting(cfg, key) != _setting(stored, key)]
     if changed:
-        ours = " ".join(_flag(k, _setting(cfg, k, stored.env_id)) for k in changed)
-        theirs = " ".join(_flag(k, _setting(stored, k, stored.env_id)) for k in changed)
+        ours = " ".join(_flag(k, _setting(cfg, k)) for k in changed)
+        theirs = " ".join(_flag(k, _setting(stored, k)) for k in changed)
         raise UserError(
             f"--resume: {ckpt.parent} trains with {theirs}; it goes on with its own settings, "
             f"so drop {ours} (or start a new run with {'it' if len(changed) == 1 else 'them'})"
         )
 
 
-def _setting(cfg: Config, key: str, env_id: str):
-    """A setting as it acts on the run's env ``env_id``: sticky actions not set (a run from
-    before the flag, or none given) are the id's own, so 0.25 on v5 matches v5's default."""
+def _setting(cfg: Config, key: str):
+    """A setting as it acts on the config's env: sticky actions not set (a run from before
+    the flag, or none given) are the id's own, so 0.25 on v5 matches v5's default."""
     value = getattr(cfg, key)
-    if key == "sticky_actions" and value is None and env_id.startswith("ALE/"):
-        return default_sticky_actions(env_id)
+    if key == "sticky_actions" and value is None and cfg.env_id.startswith("ALE/"):
+        return default_sticky_actions(cfg.env_id)
     return value
 
 

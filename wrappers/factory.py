@@ -115,10 +115,15 @@ def _make_mario(
     return env
 
 
-def _make_atari(env_id: str, render_mode: str | None, training: bool, sticky_actions: float | None) -> gym.Env:
+def _register_ale() -> None:
+    """Register the ALE/ ids with Gymnasium (ale_py loads only when an Atari id is asked for)."""
     import ale_py
 
     gym.register_envs(ale_py)
+
+
+def _make_atari(env_id: str, render_mode: str | None, training: bool, sticky_actions: float | None) -> gym.Env:
+    _register_ale()
     sticky = {} if sticky_actions is None else {"repeat_action_probability": sticky_actions}
     try:
         env = gym.make(env_id, frameskip=1, render_mode=render_mode, **sticky)
@@ -136,9 +141,7 @@ def _make_atari(env_id: str, render_mode: str | None, training: bool, sticky_act
 
 def default_sticky_actions(env_id: str) -> float:
     """The repeat_action_probability an ALE id runs at when not told (v5: 0.25, v4 ids: 0)."""
-    import ale_py
-
-    gym.register_envs(ale_py)
+    _register_ale()
     try:
         spec = gym.spec(env_id)
     except gym.error.Error as err:
