@@ -54,6 +54,7 @@ PRESET_FLAGS = [
     ("num-envs", None, int, "environments per learner in lock-step (A2C: 8)"),
     ("max-frames", None, int, "emulator frames to train for"),
     ("lstm-size", None, int, "LSTMCell units, 0 for none"),
+    ("encoder", None, str, "pixel torso: conv4 (four 3x3 stride-2 convolutions) or nature (DQN Nature's)"),
     ("bf16", None, on_off, "act and re-forward under bfloat16 autocast (on/off)"),
     ("stuck-patience", None, int, "Mario: agent steps without a new max x that end an episode as stuck"),
     ("stuck-death", None, on_off, "Mario: a stuck episode ends as a death, not a truncation (on/off)"),

@@ -10,6 +10,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from mario_a3c.errors import UserError
+from models.actor_critic import ENCODERS
 from wrappers import is_mario
 
 FRAME_SKIP = 4  # emulator frames per agent step for pixel envs
@@ -66,6 +67,9 @@ class Config:
     """Stop as soon as the run counts as solved (Mario: a greedy clear; others: the env's threshold)."""
     lstm_size: int = 512
     """LSTMCell units (0 = feed-forward)."""
+    encoder: str = "conv4"
+    """Pixel torso: conv4 (four 3x3 stride-2 convolutions, the Mario network) or nature (the
+    DQN Nature paper's, the Atari preset's: about six times cheaper on a CPU)."""
     bf16: bool = False
     """Learners act and re-forward under bfloat16 autocast (the LSTM recurrence, the loss and
     the shared Adam stay float32): matrix units of recent CPUs run it about twice as fast."""
@@ -140,6 +144,10 @@ class Config:
             world, stage = self.env_id.split("-")[1:3]
             return f"mario_{world}_{stage}"
         return self.env_id.replace("/", "-").replace(":", "-")
+
+    def model_kwargs(self) -> dict:
+        """Keyword arguments for ``models.build_model`` that this config fixes."""
+        return {"lstm_size": self.lstm_size, "encoder": self.encoder}
 
     def env_kwargs(self) -> dict:
         """Keyword arguments for ``wrappers.make_env`` that this config fixes."""
@@ -241,6 +249,8 @@ def validate(cfg: Config) -> None:
     """Reject values no run can use, naming the flag."""
     if cfg.algo not in ("a3c", "a2c"):
         raise UserError(f"--algo {cfg.algo!r}: choose a3c or a2c")
+    if cfg.encoder not in ENCODERS:
+        raise UserError(f"--encoder {cfg.encoder!r}: choose {' or '.join(ENCODERS)}")
     if cfg.action_type not in ("right", "simple", "complex"):
         raise UserError(f"--action-type {cfg.action_type!r}: choose right, simple or complex")
     for flag, value in [

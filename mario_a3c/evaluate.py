@@ -49,7 +49,7 @@ def load_for(ckpt: Path, env_id: str, action_type: str | None = None) -> tuple[d
 
 def model_for(meta: dict, weights: dict, cfg: Config, device: str):
     """The checkpoint's network with its weights, in eval mode on ``device``."""
-    model = build_model(meta["spaces"], cfg.lstm_size)
+    model = build_model(meta["spaces"], **cfg.model_kwargs())
     model.load_state_dict(weights)
     return model.to(device).eval()
 

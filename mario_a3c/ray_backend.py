@@ -39,10 +39,10 @@ class Child:
         return True
 
     def work(self, rank: int) -> None:
-        train_worker(rank, self.cfg, self.sig, RemoteShared(self.server, self.sig, self.cfg.lstm_size))
+        train_worker(rank, self.cfg, self.sig, RemoteShared(self.server, self.sig, self.cfg.model_kwargs()))
 
     def test(self) -> None:
-        test_worker(self.cfg, self.sig, RemoteShared(self.server, self.sig, self.cfg.lstm_size), self.run_dir)
+        test_worker(self.cfg, self.sig, RemoteShared(self.server, self.sig, self.cfg.model_kwargs()), self.run_dir)
 
 
 @contextlib.contextmanager
@@ -91,7 +91,7 @@ class RaySupervisor:
             .options(num_cpus=0, scheduling_strategy=here)
             .remote(cfg_dict, sig, start.model, start.optimizer, start.frames, best)
         )
-        self.shared = RemoteShared(self.server, sig, cfg.lstm_size)
+        self.shared = RemoteShared(self.server, sig, cfg.model_kwargs())
         child = ray.remote(Child)
         # Workers go wherever the cluster has a CPU; the tester stays beside the run directory.
         self.actors = {

@@ -32,7 +32,7 @@ class ParameterServer:
     def __init__(self, cfg: dict, sig: dict, model: dict | None, optimizer: dict | None, frames: int, best: float):
         torch.set_num_threads(1)
         c = config_from_dict(cfg)
-        self.model = build_model(sig, c.lstm_size)
+        self.model = build_model(sig, **c.model_kwargs())
         if model is not None:
             self.model.load_state_dict(model)
         self.params = list(self.model.parameters())
@@ -106,9 +106,9 @@ def _tensor(array: np.ndarray) -> torch.Tensor:
 class RemoteShared:
     """``shared.SharedRun`` over a parameter server, for code in a Ray actor or the driver."""
 
-    def __init__(self, server, sig: dict, lstm_size: int):
+    def __init__(self, server, sig: dict, model_kwargs: dict):
         self.server = server
-        self._mirror = build_model(sig, lstm_size)
+        self._mirror = build_model(sig, **model_kwargs)
         self._version = 0
         self.lost = False  # the server died: the weights since the last checkpoint are gone
         self.stop = _Stop(self)

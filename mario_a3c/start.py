@@ -44,7 +44,7 @@ def check_network(start: Start, model: torch.nn.Module) -> None:
         flag = "--resume" if start.run_dir is not None else "--from-stage"
         raise UserError(
             f"{flag}: {start.source} holds a network of {_describe(got)}, this run builds one of "
-            f"{_describe(want)}; match --lstm-size / --action-type / the env, or start from scratch"
+            f"{_describe(want)}; match --lstm-size / --encoder / --action-type / the env, or start from scratch"
         )
 
 

@@ -36,7 +36,7 @@ def test_worker(cfg: Config, sig: dict, shared: SharedRun, run_dir: str) -> None
 def _evaluate_forever(cfg: Config, sig: dict, shared: SharedRun, run_dir: Path) -> None:
     child_setup(cfg.seed + 10_000, "a3c-tester", shared.trainer_pid)
     env = make_env(cfg.env_id, render_mode="rgb_array", training=False, **cfg.env_kwargs())
-    model = build_model(sig, cfg.lstm_size).to(cfg.device).eval()
+    model = build_model(sig, **cfg.model_kwargs()).to(cfg.device).eval()
     videos = run_dir / "videos"
     videos.mkdir(exist_ok=True)
     fps = video_fps(env, cfg.frame_skip)

@@ -48,7 +48,7 @@ def train(cfg: Config, run_dir: Path | None = None) -> int:
     env.close()
     if start.sig is not None and start.sig != sig:
         raise UserError(f"{start.source} was trained on {start.sig} but {cfg.env_id} gives {sig}")
-    check_network(start, build_model(sig, cfg.lstm_size))
+    check_network(start, build_model(sig, **cfg.model_kwargs()))
     with _backend_session(cfg):
         run_dir = start.run_dir or run_dir or new_run_dir(cfg.save_dir, cfg.slug)
         lock = RunLock(run_dir)
@@ -139,7 +139,7 @@ def _run(cfg: Config, sig: dict, threshold: float | None, start: Start, run_dir:
 
 def _shared_memory(cfg: Config, sig: dict, start: Start, best: float) -> Shared:
     """The global model, shared Adam, frame counter and flags in shared memory (--backend mp)."""
-    model = build_model(sig, cfg.lstm_size)
+    model = build_model(sig, **cfg.model_kwargs())
     if start.model is not None:
         model.load_state_dict(start.model)
     model.share_memory()

@@ -48,10 +48,10 @@ def train_worker(rank: int, cfg: Config, sig: dict, shared: SharedRun) -> None:
 def _train(rank: int, cfg: Config, sig: dict, shared: SharedRun) -> None:
     child_setup(cfg.seed + rank, f"a3c-worker-{rank}", shared.trainer_pid)
     envs = make_vector_env(partial(make_env, cfg.env_id, **cfg.env_kwargs()), cfg.envs_per_worker)
-    model = build_model(sig, cfg.lstm_size)  # acts: batch-1 steps stay on the CPU
+    model = build_model(sig, **cfg.model_kwargs())  # acts: batch-1 steps stay on the CPU
     # --device cuda: the batched re-forward and backward of each rollout run on the GPU
     # (one transfer of the uint8 frames each way in, gradients back to the shared Adam).
-    learner = model if cfg.device == "cpu" else build_model(sig, cfg.lstm_size).to(cfg.device)
+    learner = model if cfg.device == "cpu" else build_model(sig, **cfg.model_kwargs()).to(cfg.device)
     params = list(learner.parameters())
     collector = RolloutCollector(
         envs, model, cfg.num_local_steps, cfg.gamma, seed=cfg.env_seed(rank), reward_scale=cfg.reward_scale

@@ -24,7 +24,6 @@ from torch import nn
 from models.lstm_sequence import lstm_sequence
 
 State = tuple[torch.Tensor, ...]
-FF_HIDDEN = 256  # units of the feed-forward pixel model's hidden layer (--lstm-size 0)
 
 
 def layer_init(layer: nn.Module, gain: float = math.sqrt(2)) -> nn.Module:
@@ -50,6 +49,34 @@ class ConvEncoder(nn.Module):
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         return self.net(obs.float() / 255.0)  # (N, 4, 84, 84) uint8 -> (N, 1152)
+
+
+class NatureEncoder(nn.Module):
+    """The DQN Nature paper's torso (the Atari standard of cleanrl, SB3 and the Atari A3C
+    papers' successors): 32 8x8 stride-4, 64 4x4 stride-2 and 64 3x3 convolutions with ReLU.
+    On a CPU core it is about six times cheaper to run and train than ``ConvEncoder`` at
+    84x84 (big strides early leave little to convolve); uint8 pixels / 255 inside."""
+
+    def __init__(self, obs_shape: tuple[int, ...]):
+        super().__init__()
+        self.net = nn.Sequential(
+            layer_init(nn.Conv2d(obs_shape[0], 32, 8, stride=4)),
+            nn.ReLU(),
+            layer_init(nn.Conv2d(32, 64, 4, stride=2)),
+            nn.ReLU(),
+            layer_init(nn.Conv2d(64, 64, 3, stride=1)),
+            nn.ReLU(),
+            nn.Flatten(),
+        )
+        with torch.no_grad():
+            self.out_dim = self.net(torch.zeros(1, *obs_shape)).shape[1]
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        return self.net(obs.float() / 255.0)  # (N, 4, 84, 84) uint8 -> (N, 3136)
+
+
+# --encoder: the pixel torso and the units of the hidden layer a feed-forward model (--lstm-size 0) puts on it
+ENCODERS: dict[str, tuple[type[nn.Module], int]] = {"conv4": (ConvEncoder, 256), "nature": (NatureEncoder, 512)}
 
 
 class MLPEncoder(nn.Module):
@@ -83,9 +110,11 @@ class ActorCritic(nn.Module):
         pixels: bool = True,
         lstm_size: int = 512,
         hidden: int = 64,
+        encoder: str = "conv4",
     ):
         super().__init__()
-        self.encoder = ConvEncoder(obs_shape) if pixels else MLPEncoder(obs_shape, hidden)
+        conv, ff_hidden = ENCODERS[encoder]
+        self.encoder = conv(obs_shape) if pixels else MLPEncoder(obs_shape, hidden)
         feat = self.encoder.out_dim
         self.lstm: nn.LSTMCell | None = None
         self.torso: nn.Module | None = None
@@ -95,8 +124,8 @@ class ActorCritic(nn.Module):
                 nn.init.orthogonal_(p) if "weight" in name else nn.init.zeros_(p)
             feat = lstm_size
         elif pixels:  # feed-forward over the frame stack: one hidden layer, as the published Atari A3C
-            self.torso = nn.Sequential(layer_init(nn.Linear(feat, FF_HIDDEN)), nn.ReLU())
-            feat = FF_HIDDEN
+            self.torso = nn.Sequential(layer_init(nn.Linear(feat, ff_hidden)), nn.ReLU())
+            feat = ff_hidden
         self.policy = layer_init(nn.Linear(feat, n_actions), gain=0.01)
         # Vector states: the critic gets an MLP of its own (as SB3's MlpPolicy), so value
         # targets of a few hundred cannot swamp the policy's features. Pixels share the trunk.
@@ -172,8 +201,9 @@ def copy_weights(dst: nn.Module, src: nn.Module) -> None:
             d.copy_(s)
 
 
-def build_model(sig: dict, lstm_size: int | None = None) -> ActorCritic:
-    """The model for a space signature (see ``wrappers.space_signature``): pixels -> conv+LSTM."""
+def build_model(sig: dict, lstm_size: int | None = None, encoder: str = "conv4") -> ActorCritic:
+    """The model for a space signature (see ``wrappers.space_signature``): pixels -> conv+LSTM;
+    ``encoder`` names the pixel torso (``ENCODERS``; vectors take an MLP whatever it says)."""
     pixels = len(sig["obs_shape"]) == 3
     if lstm_size is None:
         lstm_size = 512 if pixels else 0
@@ -183,4 +213,5 @@ def build_model(sig: dict, lstm_size: int | None = None) -> ActorCritic:
         continuous=sig["action_kind"] == "box",
         pixels=pixels,
         lstm_size=lstm_size,
+        encoder=encoder,
     )

@@ -41,15 +41,17 @@ def main() -> None:
     p.add_argument("--num-envs", type=int, default=None, help="B (default: the env's preset)")
     p.add_argument("--num-local-steps", type=int, default=None, help="T (default: the env's preset)")
     p.add_argument("--lstm-size", type=int, default=None, help="0: feed-forward (default: the preset's)")
+    p.add_argument("--encoder", default=None, help="pixel torso: conv4 or nature (default: the preset's)")
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--iters", type=int, default=20, help="timed calls per round")
     args = p.parse_args()
     torch.set_num_threads(1)
-    given = {k: v for k, v in vars(args).items() if k in ("num_envs", "num_local_steps", "lstm_size") and v is not None}
+    flags = ("num_envs", "num_local_steps", "lstm_size", "encoder")
+    given = {k: v for k, v in vars(args).items() if k in flags and v is not None}
     cfg = dataclasses.replace(Config(env_id=args.env, **preset_for(args.env)), **given)
     make_one = partial(make_env, cfg.env_id, **cfg.env_kwargs())
     envs = make_vector_env(make_one, cfg.num_envs)
-    model = build_model(space_signature(make_one()), cfg.lstm_size)
+    model = build_model(space_signature(make_one()), **cfg.model_kwargs())
     rollout = RolloutCollector(envs, model, cfg.num_local_steps, cfg.gamma, seed=0).collect()
     state = model.initial_state(cfg.num_envs)
 
@@ -64,7 +66,7 @@ def main() -> None:
             model(rollout.obs[0], state)
 
     print(
-        f"{cfg.env_id}: B={cfg.num_envs} T={cfg.num_local_steps} lstm={cfg.lstm_size}, "
+        f"{cfg.env_id}: B={cfg.num_envs} T={cfg.num_local_steps} lstm={cfg.lstm_size} encoder={cfg.encoder}, "
         f"{sum(p.numel() for p in model.parameters()):,} parameters, one thread"
     )
     for name, fn in (("act", act), ("update", update)):

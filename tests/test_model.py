@@ -1,5 +1,6 @@
 """The conv + LSTMCell actor-critic: shapes, initial policy, sequence == step-by-step."""
 
+import pytest
 import torch
 
 from models import Policy, build_model
@@ -57,12 +58,14 @@ def test_forward_sequence_reproduces_stepwise_forward_with_resets():
     assert torch.allclose(torch.stack(step_values), seq_values, atol=1e-5)
 
 
-def test_feed_forward_pixel_model_has_a_hidden_layer_and_the_same_values_batched():
-    from models.actor_critic import FF_HIDDEN
+@pytest.mark.parametrize("encoder", ["conv4", "nature"])
+def test_feed_forward_pixel_model_has_a_hidden_layer_and_the_same_values_batched(encoder):
+    from models.actor_critic import ENCODERS
 
     torch.manual_seed(0)
-    model = build_model(MARIO_SIG, lstm_size=0)
-    assert model.lstm is None and model.torso[0].out_features == FF_HIDDEN and model.initial_state(3) == ()
+    model = build_model(MARIO_SIG, lstm_size=0, encoder=encoder)
+    assert isinstance(model.encoder, ENCODERS[encoder][0]) and model.torso[0].out_features == ENCODERS[encoder][1]
+    assert model.lstm is None and model.initial_state(3) == ()
     obs = torch.randint(0, 255, (4, 3, 4, 84, 84), dtype=torch.uint8)
     with torch.no_grad():
         step = torch.stack([model(obs[t], ())[1] for t in range(4)])
