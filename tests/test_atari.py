@@ -12,9 +12,10 @@ from models import build_model
 from wrappers import make_env, space_signature, sticky_actions_of
 
 
-def _play(env, steps: int, seed: int = 0):
-    env.reset(seed=seed)
-    env.action_space.seed(seed)
+def _play(env, steps: int, seed: int = 0, reset: bool = True):
+    if reset:  # else: on from where the env is
+        env.reset(seed=seed)
+        env.action_space.seed(seed)
     out = []
     for _ in range(steps):
         obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
@@ -66,8 +67,22 @@ def test_training_episodes_end_at_a_lost_life_with_clipped_rewards_eval_plays_wh
     assert terminated and info["lives"] == lives_before - 1  # one life, not the whole game
     assert np.isnan(info["episode"]["game"])  # the game goes on: no whole-game score yet
     assert {s[1] for s in steps} <= {-1.0, 0.0, 1.0}
-    train_env.reset()  # after a lost life the game continues instead of restarting
+    frame = train_env.unwrapped.ale.getEpisodeFrameNumber()
+    again = train_env.reset()[0]  # after a lost life the game continues instead of restarting,
     assert train_env.unwrapped.ale.lives() == lives_before - 1
+    assert train_env.unwrapped.ale.getEpisodeFrameNumber() == frame  # from where the life was lost:
+    assert np.array_equal(again[-1], obs[-1])  # no emulator step in between
+
+    # every life of the game, episode after episode: the whole game's score comes with the
+    # step that ends it (none is lost to a reset), and it is the sum of all its lives' scores
+    raw, games = sum(s[4]["raw_reward"] for s in steps), []
+    while not games:
+        for step in _play(train_env, 5000, reset=False):
+            raw += step[4]["raw_reward"]
+            if "episode" in step[4] and not np.isnan(step[4]["episode"]["game"]):
+                games.append(step[4]["episode"]["game"])
+        train_env.reset()
+    assert games == [raw] and train_env.unwrapped.ale.lives() == lives_before  # a new game
 
     eval_env = make_env("ALE/Breakout-v5", training=False)
     steps = _play(eval_env, 20000, seed=1)

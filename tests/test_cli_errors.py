@@ -37,6 +37,7 @@ from mario_a3c.video import count_frames
         (["train.py", "--sticky-actions", "0"], "ALE/ games only"),
         (["test.py", "--env", "ALE/Pong-v5", "--sticky-actions", "-1"], "--sticky-actions -1.0: must lie in [0, 1)"),
         (["test.py", "--env", "CartPole-v1", "--sticky-actions", "0"], "ALE/ games only"),
+        (["train.py", "--env", "ALE/Pong-v5", "--encoder", "resnet"], "--encoder 'resnet': choose conv4 or nature"),
         (["train.py", "--env", "FrozenLake-v1"], "observation space Discrete(16) is not supported"),
         (["train.py", "--env", "Taxi-v3"], "observation space Discrete(500) is not supported"),
         (["train.py", "--env", "Blackjack-v1"], "observation space Tuple("),

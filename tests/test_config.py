@@ -112,6 +112,8 @@ def test_resume_keeps_the_runs_settings_applies_run_now_flags_and_refuses_learni
         match=r"trains with --action-type right --algo a3c --seed 0; .* drop --action-type simple --algo a2c --seed 7",
     ):
         resume("--seed", "7", "--algo", "a2c", "--action-type", "simple")
+    with pytest.raises(UserError, match=r"trains with --encoder conv4; .* drop --encoder nature"):
+        resume("--encoder", "nature")  # another network could not take the run's weights
 
 
 def test_resume_compares_sticky_actions_as_the_emulator_runs_them(tmp_path):

@@ -66,9 +66,12 @@ class GameScore(gym.Wrapper, gym.utils.RecordConstructorArgs):
 class EpisodicLife(gym.Wrapper, gym.utils.RecordConstructorArgs):
     """Training only: a lost life ends the learner's episode; the game goes on.
 
-    ``reset`` after a lost life does not restart the game: it takes one no-op step and
-    carries on from there (DeepMind's convention), so the value of losing a life is
-    learned without the agent ever seeing more than one life's worth of episode.
+    ``reset`` after a lost life does not restart the game, nor step it: it hands back the
+    observation the life was lost on, and the next ``step`` carries on from there. (The
+    DeepMind convention takes a no-op step here instead; when that step ended the game,
+    its score was lost to the statistics.) So the value of losing a life is learned
+    without the agent ever seeing more than one life's worth of episode, and every whole
+    game ends in a ``step``, where :class:`GameScore` reports it.
     """
 
     def __init__(self, env: gym.Env):
@@ -76,23 +79,24 @@ class EpisodicLife(gym.Wrapper, gym.utils.RecordConstructorArgs):
         gym.Wrapper.__init__(self, env)
         self._lives = 0
         self._game_over = True
+        self._last: tuple[Any, dict] | None = None  # (obs, info) of the step a life was lost on
 
     def step(self, action: Any):
         obs, reward, terminated, truncated, info = self.env.step(action)
         self._game_over = terminated or truncated
         lives = int(info.get("lives", 0))
-        if 0 < lives < self._lives:
+        if 0 < lives < self._lives and not self._game_over:
             terminated = True
+            self._last = (obs, info)
         self._lives = lives
         return obs, reward, terminated, truncated, info
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        if self._game_over or seed is not None:
+        if self._game_over or seed is not None or self._last is None:
             obs, info = self.env.reset(seed=seed, options=options)
         else:
-            obs, _, terminated, truncated, info = self.env.step(0)
-            if terminated or truncated:
-                obs, info = self.env.reset(options=options)
+            obs, info = self._last
+        self._last = None
         self._game_over = False
         self._lives = int(info.get("lives", 0))
         return obs, info
