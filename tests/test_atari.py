@@ -104,6 +104,7 @@ def test_pong_trains_with_the_same_workers_tester_and_test_py(tmp_path):
     summary = json.loads((run / "summary.json").read_text())
     assert summary["frames"] >= 6000 and summary["config"]["gamma"] == 0.99
     assert summary["config"]["lstm_size"] == 0 and summary["config"]["num_envs"] == 8  # the Atari preset
+    assert summary["config"]["encoder"] == "nature"
     assert summary["config"]["sticky_actions"] == 0.0
     assert (run / "last.pt").is_file() and (run / "curve.png").is_file()
     assert list((run / "tb").glob("events.out.tfevents.*"))

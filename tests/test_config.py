@@ -53,7 +53,8 @@ def test_vector_env_presets_and_frames():
 
 def test_the_atari_preset_is_feed_forward_and_pong_is_solved_at_18():
     pong = config_from_args(["--env", "ALE/Pong-v5"])
-    assert (pong.lstm_size, pong.num_envs, pong.bf16, pong.solved_return) == (0, 8, True, 18.0)
+    assert (pong.lstm_size, pong.encoder, pong.num_envs, pong.bf16, pong.solved_return) == (0, "nature", 8, True, 18.0)
+    assert config_from_args([]).encoder == "conv4"  # Mario's network stays
     breakout = config_from_args(["--env", "ALE/Breakout-v5", "--lstm-size", "512"])
     assert breakout.lstm_size == 512 and breakout.solved_return is None  # the recurrent one still selectable
 
