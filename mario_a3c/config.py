@@ -10,7 +10,6 @@ import dataclasses
 from dataclasses import dataclass
 
 from mario_a3c.errors import UserError
-from models.actor_critic import ENCODERS
 from wrappers import is_mario
 
 FRAME_SKIP = 4  # emulator frames per agent step for pixel envs
@@ -251,8 +250,6 @@ def validate(cfg: Config) -> None:
     """Reject values no run can use, naming the flag."""
     if cfg.algo not in ("a3c", "a2c"):
         raise UserError(f"--algo {cfg.algo!r}: choose a3c or a2c")
-    if cfg.encoder not in ENCODERS:
-        raise UserError(f"--encoder {cfg.encoder!r}: choose {' or '.join(ENCODERS)}")
     if cfg.action_type not in ("right", "simple", "complex"):
         raise UserError(f"--action-type {cfg.action_type!r}: choose right, simple or complex")
     for flag, value in [
@@ -293,6 +290,12 @@ def validate(cfg: Config) -> None:
         raise UserError(f"--sticky-actions {cfg.sticky_actions}: must lie in [0, 1)")
     if cfg.sticky_actions is not None and not cfg.env_id.startswith("ALE/"):
         raise UserError("--sticky-actions sets the Atari emulator's repeat_action_probability: ALE/ games only")
+    # last, as the CUDA check: the names live beside the networks, and importing them loads
+    # torch (a second or more), which the checks above need not wait for
+    from models.actor_critic import ENCODERS
+
+    if cfg.encoder not in ENCODERS:
+        raise UserError(f"--encoder {cfg.encoder!r}: choose {' or '.join(ENCODERS)}")
     if cfg.device == "cuda":
         import torch
 

@@ -78,26 +78,24 @@ class EpisodicLife(gym.Wrapper, gym.utils.RecordConstructorArgs):
         gym.utils.RecordConstructorArgs.__init__(self)
         gym.Wrapper.__init__(self, env)
         self._lives = 0
-        self._game_over = True
-        self._last: tuple[Any, dict] | None = None  # (obs, info) of the step a life was lost on
+        self._last: tuple[Any, dict] | None = None  # (obs, info) of the step a life was lost on, game not over
 
     def step(self, action: Any):
         obs, reward, terminated, truncated, info = self.env.step(action)
-        self._game_over = terminated or truncated
         lives = int(info.get("lives", 0))
-        if 0 < lives < self._lives and not self._game_over:
+        self._last = None
+        if 0 < lives < self._lives and not (terminated or truncated):
             terminated = True
             self._last = (obs, info)
         self._lives = lives
         return obs, reward, terminated, truncated, info
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        if self._game_over or seed is not None or self._last is None:
+        if seed is not None or self._last is None:  # a new game
             obs, info = self.env.reset(seed=seed, options=options)
-        else:
+        else:  # on from the lost life
             obs, info = self._last
         self._last = None
-        self._game_over = False
         self._lives = int(info.get("lives", 0))
         return obs, info
 
