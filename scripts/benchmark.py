@@ -142,6 +142,8 @@ def main() -> None:
     args = p.parse_args()
     args.env_args = ["--env", args.env] if args.env else ["--world", str(args.world), "--stage", str(args.stage)]
     args.extra = tuple(args.train_args.split())
+    if {"-h", "--help"} & set(args.extra):  # argparse would print train.py's help and exit 0: no benchmark
+        p.error("--train-args: --help is train.py's own (python train.py --help)")
     if args.seconds < 10:  # training frames are sampled every 5 s: fewer than two samples measure nothing
         p.error(f"--seconds {args.seconds:g}: at least 10")
     train_parser = build_parser()

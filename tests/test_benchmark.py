@@ -29,6 +29,7 @@ def test_raw_and_training_legs_measure_the_same_game(tmp_path):
         (["--seconds", "2"], "--seconds 2: at least 10"),
         (["--train-args", "--sticky-actions 1"], "--train-args: --sticky-actions 1.0: must lie in [0, 1)"),
         (["--train-args", "--bogus 1"], "unrecognized arguments: --bogus 1 (see train.py --help)"),
+        (["--train-args", "--lr 1e-3 --help"], "--train-args: --help is train.py's own (python train.py --help)"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(extra, message):
