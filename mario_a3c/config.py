@@ -39,6 +39,9 @@ class Config:
     """GAE lambda (1.0 = plain n-step returns)."""
     entropy_coef: float = 0.01
     """Weight of the entropy bonus."""
+    entropy_anneal_frames: int = 0
+    """The entropy bonus falls linearly from ``entropy_coef`` to 0 at this many frames, and
+    stays 0 after (0: a constant bonus): exploration early, a decisive policy late."""
     reward_scale: float = 1.0
     """Rewards are multiplied by this for training only (episode returns are logged unscaled)."""
     value_coef: float = 0.5
@@ -273,6 +276,7 @@ def validate(cfg: Config) -> None:
         ("--max-staleness", cfg.max_staleness),
         ("--value-coef", cfg.value_coef),
         ("--entropy-coef", cfg.entropy_coef),
+        ("--entropy-anneal-frames", cfg.entropy_anneal_frames),
         ("--seed", cfg.seed),
         ("--max-restarts", cfg.max_restarts),
     ]:

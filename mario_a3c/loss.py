@@ -15,6 +15,7 @@ class LossStats:
     policy_loss: float
     value_loss: float
     entropy: float
+    entropy_coef: float  # the bonus's weight this update (--entropy-anneal-frames: falling to 0)
     clip_fraction: float  # share of steps whose ratio left [1 - clip, 1 + clip] (0 on a first pass)
 
 
@@ -27,8 +28,13 @@ class Targets:
     log_probs: torch.Tensor  # (T, B) log-probabilities of the taken actions under the acting policy
 
 
-def actor_critic_loss(model, rollout, cfg, targets: Targets | None = None) -> tuple[torch.Tensor, LossStats, Targets]:
+def actor_critic_loss(
+    model, rollout, cfg, targets: Targets | None = None, entropy_coef: float | None = None
+) -> tuple[torch.Tensor, LossStats, Targets]:
     """Re-forward the rollout with autograd and form policy + value_coef * value - beta * entropy.
+
+    ``beta`` is ``entropy_coef``, the bonus's weight at the run's frame count when
+    ``--entropy-anneal-frames`` schedules it (None: the constant ``cfg.entropy_coef``).
 
     The rollout was collected without autograd under the same weights, so this first pass
     (``targets`` None) reproduces its values and LSTM states exactly while running the
@@ -58,6 +64,7 @@ def actor_critic_loss(model, rollout, cfg, targets: Targets | None = None) -> tu
     surrogate = torch.min(ratio * targets.advantages, ratio.clamp(1.0 - eps, 1.0 + eps) * targets.advantages)
     policy_loss = -surrogate.mean()
     value_loss = 0.5 * (targets.returns - values).pow(2).mean()
-    loss = policy_loss + cfg.value_coef * value_loss - cfg.entropy_coef * entropy
+    beta = cfg.entropy_coef if entropy_coef is None else entropy_coef
+    loss = policy_loss + cfg.value_coef * value_loss - beta * entropy
     clipped = ((ratio - 1.0).abs() > eps).float().mean()
-    return loss, LossStats(policy_loss.item(), value_loss.item(), entropy.item(), clipped.item()), targets
+    return loss, LossStats(policy_loss.item(), value_loss.item(), entropy.item(), beta, clipped.item()), targets

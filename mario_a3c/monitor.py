@@ -17,7 +17,7 @@ from tensorboardX import SummaryWriter
 
 from mario_a3c.config import ATARI_GAMES
 from mario_a3c.messages import Update
-from mario_a3c.shared_adam import annealed_lr
+from mario_a3c.schedule import linear_anneal
 from wrappers import is_mario
 
 CSV_FIELDS = ["kind", "frames", "seconds", "return", "raw_return", "length", "x_pos", "flag", "game_score"]
@@ -179,9 +179,9 @@ class Monitor:
             self.timeline.append((round(self.seconds, 1), self.frames))
             self.tb.add_scalar("charts/fps", self.fps, self.frames)
             if self.lr is not None:
-                self.tb.add_scalar("charts/learning_rate", annealed_lr(*self.lr, self.frames), self.frames)
+                self.tb.add_scalar("charts/learning_rate", linear_anneal(*self.lr, self.frames), self.frames)
         if self._losses:
-            for key in ("policy_loss", "value_loss", "entropy", "clip_fraction"):
+            for key in ("policy_loss", "value_loss", "entropy", "entropy_coef", "clip_fraction"):
                 mean = float(np.mean([losses[key] for losses, _ in self._losses]))
                 self.tb.add_scalar(f"losses/{key}", mean, self.frames)
             self.tb.add_scalar("losses/grad_norm", float(np.mean([n for _, n in self._losses])), self.frames)

@@ -25,6 +25,8 @@ from collections.abc import Iterable, Sequence
 
 import torch
 
+from mario_a3c.schedule import linear_anneal
+
 
 class SharedAdam:
     def __init__(
@@ -55,7 +57,7 @@ class SharedAdam:
 
     def lr_at(self, frames: int) -> float:
         """The learning rate after ``frames`` frames of training."""
-        return annealed_lr(self.lr, self.anneal_frames, frames)
+        return linear_anneal(self.lr, self.anneal_frames, frames)
 
     @torch.no_grad()
     def step(self, grads: Sequence[torch.Tensor | None], slot: int = 0, frames: int = 0) -> None:
@@ -113,13 +115,6 @@ class SharedAdam:
         self.slot_steps[0] = int(state["steps"].sum())  # the total, whichever worker goes on from it
         for dst, src in zip(self.exp_avg + self.exp_avg_sq, state["exp_avg"] + state["exp_avg_sq"], strict=True):
             dst.copy_(src)
-
-
-def annealed_lr(lr: float, anneal_frames: int | None, frames: int) -> float:
-    """``lr`` after ``frames`` frames: falling linearly to 0 at ``anneal_frames`` (None: constant)."""
-    if not anneal_frames:
-        return lr
-    return lr * max(0.0, 1.0 - frames / anneal_frames)
 
 
 def _like(param: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:

@@ -17,6 +17,7 @@ from mario_a3c.config import Config
 from mario_a3c.loss import actor_critic_loss
 from mario_a3c.messages import ChildError, Update
 from mario_a3c.rollout import RolloutCollector, make_vector_env
+from mario_a3c.schedule import linear_anneal
 from mario_a3c.shared import SharedRun, child_setup
 from models import build_model, copy_weights
 from wrappers import make_env
@@ -59,6 +60,7 @@ def _train(rank: int, cfg: Config, sig: dict, shared: SharedRun) -> None:
     # --bf16: acting and the learner's re-forward under bfloat16 autocast; backward follows
     acting = partial(torch.autocast, "cpu", dtype=torch.bfloat16, enabled=cfg.bf16)
     learning = partial(torch.autocast, torch.device(cfg.device).type, dtype=torch.bfloat16, enabled=cfg.bf16)
+    total = shared.frames.value  # the run's frames (a resumed run's too): where the entropy schedule stands
     while not shared.stop.is_set():
         copy_weights(model, shared.model)
         with acting():
@@ -67,11 +69,13 @@ def _train(rank: int, cfg: Config, sig: dict, shared: SharedRun) -> None:
             copy_weights(learner, model)
             rollout = rollout.to(cfg.device)
         targets, skipped = None, False
+        # the bonus's weight at the frames counted with this rollout, as the learning rate's
+        beta = linear_anneal(cfg.entropy_coef, cfg.entropy_anneal_frames, total + rollout.frames)
         for epoch in range(cfg.epochs):
             if epoch:  # a later pass starts from the shared weights this rollout's first step moved
                 copy_weights(learner, shared.model)
             with learning():
-                loss, stats, targets = actor_critic_loss(learner, rollout, cfg, targets)
+                loss, stats, targets = actor_critic_loss(learner, rollout, cfg, targets, beta)
             norm, grads = clipped_gradients(learner, params, loss, cfg.max_grad_norm)
             skipped |= grads is None
             total = shared.push(rank, grads, rollout.frames if epoch == 0 else 0)

@@ -92,3 +92,20 @@ def gone(pid: int) -> bool:
 def trained_some(run_dir: Path) -> bool:
     csv = run_dir / "progress.csv"
     return csv.exists() and len(csv.read_text().splitlines()) >= 2
+
+
+def tensorboard_scalars(tb_dir: Path, tag: str) -> list[tuple[int, float]]:
+    """(step, value) of every scalar ``tag`` in the TensorBoard event files under ``tb_dir``."""
+    import struct
+
+    from tensorboardX.proto import event_pb2
+
+    logged = []
+    for path in Path(tb_dir).glob("events.out.tfevents.*"):
+        data, i = path.read_bytes(), 0
+        while i + 12 <= len(data):  # TFRecord: length, its CRC, the event, its CRC
+            n = struct.unpack("<Q", data[i : i + 8])[0]
+            event = event_pb2.Event.FromString(data[i + 12 : i + 12 + n])
+            i += 16 + n
+            logged += [(event.step, v.simple_value) for v in event.summary.value if v.tag == tag]
+    return logged

@@ -30,6 +30,7 @@ from mario_a3c.video import count_frames
         (["train.py", "--stuck-patience", "0"], "--stuck-patience 0: must be positive"),
         (["train.py", "--value-coef", "-0.5"], "--value-coef -0.5: must be 0 or more"),
         (["train.py", "--entropy-coef", "-0.01"], "--entropy-coef -0.01: must be 0 or more"),
+        (["train.py", "--entropy-anneal-frames", "-5"], "--entropy-anneal-frames -5: must be 0 or more"),
         (["train.py", "--seed", "-1"], "--seed -1: must be 0 or more"),
         (["train.py", "--explore-starts", "1"], "--explore-starts 1.0: must lie in [0, 1)"),
         (["train.py", "--env", "CartPole-v1", "--explore-starts", "0.5"], "Mario stages only"),

@@ -3,6 +3,7 @@
 import pytest
 import torch
 import torch.multiprocessing as mp
+from conftest import tensorboard_scalars
 
 from mario_a3c.shared_adam import SharedAdam
 
@@ -101,26 +102,16 @@ def test_lr_anneal_scales_each_step_by_the_frames_left():
 
 
 def test_the_annealed_rate_is_logged_to_tensorboard(tmp_path):
-    import struct
     import time
-
-    from tensorboardX.proto import event_pb2
 
     from mario_a3c.messages import Update
     from mario_a3c.monitor import Monitor
 
     monitor = Monitor(tmp_path, tmp_path / "tb", "CartPole-v1", 0, 0.0, None, lr=(0.01, 4000))
-    losses = dict(policy_loss=0.0, value_loss=0.0, entropy=0.0, clip_fraction=0.0)
+    losses = dict(policy_loss=0.0, value_loss=0.0, entropy=0.0, entropy_coef=0.0, clip_fraction=0.0)
     monitor.update(Update(rank=0, frames=1000, losses=losses, grad_norm=0.0, skipped=False, episodes=[]))
     monitor._fps_mark = (time.time() - 6.0, 0)  # frames/s and the rate are written every 5 s
     monitor.flush()
     monitor.close()
-    logged = []
-    for path in (tmp_path / "tb").glob("events.out.tfevents.*"):
-        data, i = path.read_bytes(), 0
-        while i + 12 <= len(data):  # TFRecord: length, its CRC, the event, its CRC
-            n = struct.unpack("<Q", data[i : i + 8])[0]
-            event = event_pb2.Event.FromString(data[i + 12 : i + 12 + n])
-            i += 16 + n
-            logged += [(event.step, v.simple_value) for v in event.summary.value if v.tag == "charts/learning_rate"]
+    logged = tensorboard_scalars(tmp_path / "tb", "charts/learning_rate")
     assert logged == [(1000, pytest.approx(0.0075))]

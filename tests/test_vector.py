@@ -8,7 +8,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
-from conftest import ROOT, run_cli
+from conftest import ROOT, run_cli, tensorboard_scalars
 
 from mario_a3c.config import Config
 from mario_a3c.video import count_frames
@@ -89,6 +89,23 @@ def test_epochs_make_that_many_optimizer_steps_per_rollout_and_count_its_frames_
     _, _, optimizer = load_checkpoint(run / "last.pt")
     assert int(optimizer["steps"]) == 3 * rollouts
     assert s["last_100_mean_return"] > 2 * RANDOM_CARTPOLE
+
+
+@pytest.mark.slow
+def test_the_learner_weighs_the_entropy_bonus_by_the_schedule(tmp_path):
+    """--entropy-anneal-frames in the real learner: the weight each update used (TensorBoard
+    losses/entropy_coef, as the worker reports it) falls from --entropy-coef to 0 at the
+    scheduled frames and stays there."""
+    run, s = _train(
+        tmp_path, "--env", "CartPole-v1", "--entropy-coef", "0.04", "--entropy-anneal-frames", "20000",
+        "--max-frames", "40000",
+    )  # fmt: skip
+    assert s["config"]["entropy_anneal_frames"] == 20000
+    logged = sorted(tensorboard_scalars(run / "tb", "losses/entropy_coef"))
+    assert len(logged) >= 3 and logged[0][1] > 0.02  # the first updates: little annealed yet
+    for frames, beta in logged:  # each the mean of the updates since the last line: 2,000 frames of slack
+        assert beta == pytest.approx(0.04 * max(0.0, 1 - frames / 20000), abs=0.04 * 2000 / 20000)
+    assert [beta for frames, beta in logged if frames >= 22000] and all(b == 0.0 for f, b in logged if f >= 22000)
 
 
 @pytest.mark.slow
@@ -273,3 +290,26 @@ def test_a_terminal_step_on_the_time_limit_is_not_bootstrapped():
     rollout = RolloutCollector(envs, model, 6, 0.9, seed=0).collect()
     assert rollout.dones[2].all() and rollout.dones[5].all()
     assert torch.all(rollout.rewards == 1.0)  # terminated and truncated on step 3: just the reward
+
+
+def test_the_entropy_bonus_enters_the_loss_at_the_scheduled_weight():
+    """--entropy-anneal-frames: the worker hands the loss the bonus's weight at the run's
+    frames; the loss is policy + value - beta * entropy with that beta, not cfg's."""
+    from mario_a3c.loss import actor_critic_loss
+    from mario_a3c.schedule import linear_anneal
+
+    model, rollout = _cartpole_rollout()
+    cfg = Config(gamma=0.99, gae_lambda=0.95, entropy_coef=0.02, entropy_anneal_frames=1000)
+    full, stats, _ = actor_critic_loss(model, rollout, cfg)
+    half, _, _ = actor_critic_loss(model, rollout, cfg, entropy_coef=linear_anneal(0.02, 1000, 500))
+    none, _, _ = actor_critic_loss(model, rollout, cfg, entropy_coef=linear_anneal(0.02, 1000, 1500))
+    assert stats.entropy > 0.5
+    assert (half - full).item() == pytest.approx(0.01 * stats.entropy, rel=1e-4)
+    assert (none - full).item() == pytest.approx(0.02 * stats.entropy, rel=1e-4)
+
+
+def test_linear_anneal_reaches_zero_at_its_frames_and_stays_there():
+    from mario_a3c.schedule import linear_anneal
+
+    assert [linear_anneal(0.01, 1000, f) for f in (0, 250, 1000, 5000)] == pytest.approx([0.01, 0.0075, 0.0, 0.0])
+    assert linear_anneal(0.01, 0, 10**9) == linear_anneal(0.01, None, 10**9) == 0.01  # 0 / None: constant
