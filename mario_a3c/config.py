@@ -41,7 +41,7 @@ class Config:
     """Weight of the entropy bonus."""
     entropy_anneal_frames: int = 0
     """The entropy bonus falls linearly from ``entropy_coef`` to 0 at this many frames, and
-    stays 0 after (0: a constant bonus): exploration early, a decisive policy late."""
+    stays 0 after (0: a constant bonus): exploration while the agent learns, none once it plays."""
     reward_scale: float = 1.0
     """Rewards are multiplied by this for training only (episode returns are logged unscaled)."""
     value_coef: float = 0.5
