@@ -44,12 +44,7 @@ PRESET_FLAGS = [
     ("gamma", None, float, "discount factor"),
     ("gae-lambda", "--tau", float, "GAE lambda"),
     ("entropy-coef", "--beta", float, "entropy coefficient"),
-    (
-        "entropy-anneal-frames",
-        None,
-        int,
-        "the entropy coefficient falls linearly to 0 at these frames (0: constant)",
-    ),
+    ("entropy-anneal-frames", None, int, "the entropy bonus falls linearly to 0 at these frames (0: constant)"),
     ("value-coef", None, float, "value loss coefficient"),
     ("reward-scale", None, float, "training reward multiplier"),
     ("normalize-advantages", None, on_off, "advantages to mean 0, std 1 per update (on/off)"),
