@@ -114,6 +114,9 @@ class Config:
     """The preset fields a command line set by a flag: what ``--resume`` applies (how long,
     how often) or refuses to change (how the run learns); a resumed run's keeps those of
     every earlier session too."""
+    retuned: tuple[str, ...] = dataclasses.field(default=(), compare=False)
+    """What each ``--resume`` changed of how the run makes its updates, and from which
+    frame on ("at 24,000,000 frames: --num-local-steps 128 --entropy-coef 0.0")."""
 
     @property
     def frame_skip(self) -> int:
@@ -315,7 +318,8 @@ def config_from_dict(data: dict) -> Config:
     """Rebuild a Config from a checkpoint's JSON, ignoring keys this version does not know."""
     known = {f.name for f in dataclasses.fields(Config)}
     values = {k: v for k, v in data.items() if k in known}
-    values["given"] = tuple(values.get("given", ()))  # JSON keeps it as a list
+    values["given"] = tuple(values.get("given", ()))  # JSON keeps them as lists
+    values["retuned"] = tuple(values.get("retuned", ()))
     return Config(**values)
 
 

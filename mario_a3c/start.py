@@ -18,6 +18,11 @@ from wrappers import default_sticky_actions, mario_id
 # Flags that say how long and how to run this session, not how the run learns: given with
 # --resume they apply; not given, the run keeps its own.
 RUN_NOW = ("max_frames", "solved_return", "eval_interval", "checkpoint_interval", "max_restarts")
+# Flags that say how the run makes its updates from here on, not what it learns on or with
+# which network: given with --resume they apply from the checkpoint's frame count, and
+# config.json's ``retuned`` keeps when (a run that plays can go on with longer rollouts
+# and no entropy bonus, what lifted sticky Pong's plateau; README, Pong).
+RETUNE = ("num_local_steps", "entropy_coef")
 
 
 @dataclass
@@ -68,11 +73,17 @@ def _resume(cfg: Config) -> Start:
     meta, model, optimizer = load_checkpoint(ckpt)
     stored = config_from_dict(meta["config"])
     _refuse_changed_flags(cfg, stored, ckpt)
+    retune = {
+        key: getattr(cfg, key) for key in RETUNE if key in cfg.given and getattr(cfg, key) != getattr(stored, key)
+    }
+    retuned = (f"at {meta['frames']:,} frames: " + " ".join(_flag(k, v) for k, v in retune.items()),) if retune else ()
     # The stored run's settings win, except what says how long and where to run now (a
     # flag not given keeps the run's own budget: --resume alone finishes what it set out to do).
     cfg = dataclasses.replace(
         stored,
         **{key: getattr(cfg, key) for key in RUN_NOW if key in cfg.given},
+        **retune,
+        retuned=stored.retuned + retuned,
         stop_when_solved=cfg.stop_when_solved or stored.stop_when_solved,
         num_processes=cfg.num_processes,
         device=cfg.device,
@@ -104,7 +115,7 @@ def _resume(cfg: Config) -> Start:
 def _refuse_changed_flags(cfg: Config, stored: Config, ckpt: Path) -> None:
     """UserError when a flag given with --resume would change how the run learns: the run
     goes on with its own settings, so a differing flag would otherwise be ignored silently."""
-    changed = [key for key in cfg.given if key not in RUN_NOW and _setting(cfg, key) != _setting(stored, key)]
+    changed = [key for key in cfg.given if key not in RUN_NOW + RETUNE and _setting(cfg, key) != _setting(stored, key)]
     if changed:
         ours = " ".join(_flag(k, _setting(cfg, k)) for k in changed)
         theirs = " ".join(_flag(k, _setting(stored, k)) for k in changed)

@@ -84,6 +84,8 @@ def _run(cfg: Config, sig: dict, threshold: float | None, start: Start, run_dir:
     lr = (cfg.lr, cfg.anneal_frames)
     monitor = Monitor(run_dir, tb_dir, cfg.env_id, start.frames, start.seconds, threshold, start.monitor, lr=lr)
     print(f"run directory: {run_dir}  (TensorBoard: tensorboard --logdir {tb_dir})", flush=True)
+    for line in cfg.retuned:
+        print(f"updates retuned {line}", flush=True)
     stopped_by = ["frame budget"]
 
     def on_signal(signum, _frame):

@@ -115,6 +115,12 @@ def test_resume_keeps_the_runs_settings_applies_run_now_flags_and_refuses_learni
         resume("--seed", "7", "--algo", "a2c", "--action-type", "simple")
     with pytest.raises(UserError, match=r"trains with --encoder conv4; .* drop --encoder nature"):
         resume("--encoder", "nature")  # another network could not take the run's weights
+    # the rollout length and the entropy bonus may change: they apply from the checkpoint's
+    # frames on, and the run keeps on record when (each resume adds its own line)
+    retuned = resume("--num-local-steps", "128", "--entropy-coef", "0", "--lr", "3e-4")
+    assert (retuned.num_local_steps, retuned.entropy_coef, retuned.lr) == (128, 0.0, 3e-4)
+    assert retuned.retuned == ("at 4,000 frames: --num-local-steps 128 --entropy-coef 0.0",)
+    assert resume("--num-local-steps", "10").retuned == ()  # the run's own value: no change
 
 
 def test_resume_compares_sticky_actions_as_the_emulator_runs_them(tmp_path):

@@ -8,7 +8,7 @@ import time
 import pytest
 import torch
 import torch.multiprocessing as mp
-from conftest import children, gone, run_cli, start_training, trained_some, wait_for
+from conftest import children, gone, run_cli, start_training, tensorboard_scalars, trained_some, wait_for
 
 from mario_a3c.checkpoint import load_checkpoint
 from mario_a3c.errors import UserError
@@ -120,6 +120,10 @@ def test_resume_continues_frames_optimizer_and_statistics(tmp_path):
         "2",
         "--max-frames",
         "6000",
+        "--num-local-steps",
+        "20",
+        "--entropy-coef",
+        "0",
         "--save-dir",
         str(tmp_path),
     )
@@ -130,6 +134,16 @@ def test_resume_continues_frames_optimizer_and_statistics(tmp_path):
     assert int(opt2["steps"]) > int(opt1["steps"])
     assert meta2["monitor"]["episodes"] >= meta1["monitor"]["episodes"]
     assert meta2["wall_seconds"] > meta1["wall_seconds"]
+    # the rollout length and the entropy bonus were retuned from the checkpoint's frames on:
+    # on record in config.json and the checkpoint, said on the console, used by the workers
+    line = f"at {meta1['frames']:,} frames: --num-local-steps 20 --entropy-coef 0.0"
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["retuned"] == [line] and meta2["config"]["num_local_steps"] == 20
+    assert f"updates retuned {line}" in second.stdout
+    weights = tensorboard_scalars(run_dir / "tb", "losses/entropy_coef")
+    before = [v for step, v in weights if step <= meta1["frames"]]
+    after = [v for step, v in weights if step > meta1["frames"]]
+    assert before and before == pytest.approx([0.01] * len(before)) and after and set(after) == {0.0}
 
 
 def test_a_run_in_use_cannot_be_resumed_twice(tmp_path):
