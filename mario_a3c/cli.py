@@ -52,6 +52,8 @@ PRESET_FLAGS = [
     ("epochs", None, int, "optimizer steps per rollout (above 1: PPO's clipped ratio bounds the later ones)"),
     ("clip-coef", None, float, "with --epochs above 1: the ratio's clip range 1 +- this"),
     ("num-local-steps", "--num_local_steps", int, "rollout length"),
+    ("late-frames", None, int, "from these frames on, --late-num-local-steps rollouts and no entropy bonus (0: never)"),
+    ("late-num-local-steps", None, int, "the rollout length from --late-frames on"),
     ("num-envs", None, int, "environments per learner in lock-step (A2C: 8)"),
     ("max-frames", None, int, "emulator frames to train for"),
     ("lstm-size", None, int, "LSTMCell units, 0 for none"),

@@ -57,6 +57,12 @@ class Config:
     """With epochs > 1: how far (ratio 1 +- this) a later step may move the policy from the one that acted."""
     num_local_steps: int = 10
     """Rollout length per update (agent steps)."""
+    late_frames: int = 0
+    """From this many frames of the run on (0: never), rollouts of ``late_num_local_steps``
+    steps and no entropy bonus: once the agent plays, advantages over whole rallies and no
+    push to explore (what lifted sticky Pong's plateau; README, Pong)."""
+    late_num_local_steps: int = 128
+    """The rollout length from ``late_frames`` on."""
     max_frames: int = 20_000_000
     """Stop after this many emulator frames (an agent step of a pixel env is 4 frames)."""
     max_seconds: float | None = None
@@ -262,6 +268,7 @@ def validate(cfg: Config) -> None:
         ("--num-processes", cfg.num_processes),
         ("--num-envs", cfg.num_envs),
         ("--num-local-steps", cfg.num_local_steps),
+        ("--late-num-local-steps", cfg.late_num_local_steps),
         ("--epochs", cfg.epochs),
         ("--clip-coef", cfg.clip_coef),
         ("--max-frames", cfg.max_frames),
@@ -280,6 +287,7 @@ def validate(cfg: Config) -> None:
         ("--value-coef", cfg.value_coef),
         ("--entropy-coef", cfg.entropy_coef),
         ("--entropy-anneal-frames", cfg.entropy_anneal_frames),
+        ("--late-frames", cfg.late_frames),
         ("--seed", cfg.seed),
         ("--max-restarts", cfg.max_restarts),
     ]:

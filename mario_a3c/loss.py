@@ -17,6 +17,7 @@ class LossStats:
     entropy: float
     entropy_coef: float  # the bonus's weight this update (--entropy-anneal-frames: falling to 0)
     clip_fraction: float  # share of steps whose ratio left [1 - clip, 1 + clip] (0 on a first pass)
+    rollout_steps: int  # T, the rollout's length (--late-frames: longer from there on)
 
 
 @dataclass
@@ -67,4 +68,5 @@ def actor_critic_loss(
     beta = cfg.entropy_coef if entropy_coef is None else entropy_coef
     loss = policy_loss + cfg.value_coef * value_loss - beta * entropy
     clipped = ((ratio - 1.0).abs() > eps).float().mean()
-    return loss, LossStats(policy_loss.item(), value_loss.item(), entropy.item(), beta, clipped.item()), targets
+    stats = LossStats(policy_loss.item(), value_loss.item(), entropy.item(), beta, clipped.item(), len(rollout.obs))
+    return loss, stats, targets

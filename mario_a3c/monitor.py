@@ -181,7 +181,7 @@ class Monitor:
             if self.lr is not None:
                 self.tb.add_scalar("charts/learning_rate", linear_anneal(*self.lr, self.frames), self.frames)
         if self._losses:
-            for key in ("policy_loss", "value_loss", "entropy", "entropy_coef", "clip_fraction"):
+            for key in ("policy_loss", "value_loss", "entropy", "entropy_coef", "clip_fraction", "rollout_steps"):
                 mean = float(np.mean([losses[key] for losses, _ in self._losses]))
                 self.tb.add_scalar(f"losses/{key}", mean, self.frames)
             self.tb.add_scalar("losses/grad_norm", float(np.mean([n for _, n in self._losses])), self.frames)

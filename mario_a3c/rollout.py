@@ -63,13 +63,25 @@ class RolloutCollector:
     def __init__(
         self, envs: gym.vector.VectorEnv, model, steps: int, gamma: float, seed: int, reward_scale: float = 1.0
     ):
-        self.envs, self.model, self.steps, self.gamma = envs, model, steps, gamma
+        self.envs, self.model, self.gamma = envs, model, gamma
         self.reward_scale = reward_scale
-        space, act = envs.single_observation_space, envs.single_action_space
-        B = envs.num_envs
+        act = envs.single_action_space
         self.continuous = isinstance(act, gym.spaces.Box)
         self.low = act.low if self.continuous else None
         self.high = act.high if self.continuous else None
+        self.steps = 0
+        self.resize(steps)
+        obs, _ = envs.reset(seed=seed)
+        self.obs = torch.as_tensor(obs)
+        self.state = model.initial_state(envs.num_envs)
+        self.start = torch.ones(envs.num_envs, dtype=torch.bool)
+
+    def resize(self, steps: int) -> None:
+        """Rollouts of ``steps`` steps from the next one on (buffers allocated anew only when
+        the length changes); the envs, their observations and the recurrent state carry on."""
+        if steps == self.steps:
+            return
+        space, act, B = self.envs.single_observation_space, self.envs.single_action_space, self.envs.num_envs
         obs_dtype = torch.uint8 if space.dtype == np.uint8 else torch.float32
         self.buf_obs = torch.zeros((steps, B, *space.shape), dtype=obs_dtype)
         act_shape = (steps, B, *act.shape) if self.continuous else (steps, B)
@@ -77,10 +89,7 @@ class RolloutCollector:
         self.buf_rewards = torch.zeros((steps, B))
         self.buf_dones = torch.zeros((steps, B), dtype=torch.bool)
         self.buf_starts = torch.zeros((steps, B), dtype=torch.bool)
-        obs, _ = envs.reset(seed=seed)
-        self.obs = torch.as_tensor(obs)
-        self.state = model.initial_state(B)
-        self.start = torch.ones(B, dtype=torch.bool)
+        self.steps = steps
 
     def _reset_state(self, state: State, start: torch.Tensor) -> State:
         if not state or not start.any():

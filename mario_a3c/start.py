@@ -22,7 +22,7 @@ RUN_NOW = ("max_frames", "solved_return", "eval_interval", "checkpoint_interval"
 # which network: given with --resume they apply from the checkpoint's frame count, and
 # config.json's ``retuned`` keeps when (a run that plays can go on with longer rollouts
 # and no entropy bonus, what lifted sticky Pong's plateau; README, Pong).
-RETUNE = ("num_local_steps", "entropy_coef")
+RETUNE = ("num_local_steps", "entropy_coef", "late_frames", "late_num_local_steps")
 
 
 @dataclass

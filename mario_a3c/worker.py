@@ -17,7 +17,7 @@ from mario_a3c.config import Config
 from mario_a3c.loss import actor_critic_loss
 from mario_a3c.messages import ChildError, Update
 from mario_a3c.rollout import RolloutCollector, make_vector_env
-from mario_a3c.schedule import linear_anneal
+from mario_a3c.schedule import entropy_weight, rollout_steps
 from mario_a3c.shared import SharedRun, child_setup
 from models import build_model, copy_weights
 from wrappers import make_env
@@ -54,14 +54,15 @@ def _train(rank: int, cfg: Config, sig: dict, shared: SharedRun) -> None:
     # (one transfer of the uint8 frames each way in, gradients back to the shared Adam).
     learner = model if cfg.device == "cpu" else build_model(sig, **cfg.model_kwargs()).to(cfg.device)
     params = list(learner.parameters())
+    total = shared.frames.value  # the run's frames (a resumed run's too): where the schedules stand
     collector = RolloutCollector(
-        envs, model, cfg.num_local_steps, cfg.gamma, seed=cfg.env_seed(rank), reward_scale=cfg.reward_scale
+        envs, model, rollout_steps(cfg, total), cfg.gamma, seed=cfg.env_seed(rank), reward_scale=cfg.reward_scale
     )
     # --bf16: acting and the learner's re-forward under bfloat16 autocast; backward follows
     acting = partial(torch.autocast, "cpu", dtype=torch.bfloat16, enabled=cfg.bf16)
     learning = partial(torch.autocast, torch.device(cfg.device).type, dtype=torch.bfloat16, enabled=cfg.bf16)
-    total = shared.frames.value  # the run's frames (a resumed run's too): where the entropy schedule stands
     while not shared.stop.is_set():
+        collector.resize(rollout_steps(cfg, total))  # --late-frames: longer rollouts from there on
         copy_weights(model, shared.model)
         with acting():
             rollout = collector.collect()
@@ -70,7 +71,7 @@ def _train(rank: int, cfg: Config, sig: dict, shared: SharedRun) -> None:
             rollout = rollout.to(cfg.device)
         targets, skipped = None, False
         # the bonus's weight at the frames counted with this rollout, as the learning rate's
-        beta = linear_anneal(cfg.entropy_coef, cfg.entropy_anneal_frames, total + rollout.frames)
+        beta = entropy_weight(cfg, total + rollout.frames)
         for epoch in range(cfg.epochs):
             if epoch:  # a later pass starts from the shared weights this rollout's first step moved
                 copy_weights(learner, shared.model)

@@ -31,6 +31,8 @@ from mario_a3c.video import count_frames
         (["train.py", "--value-coef", "-0.5"], "--value-coef -0.5: must be 0 or more"),
         (["train.py", "--entropy-coef", "-0.01"], "--entropy-coef -0.01: must be 0 or more"),
         (["train.py", "--entropy-anneal-frames", "-5"], "--entropy-anneal-frames -5: must be 0 or more"),
+        (["train.py", "--late-frames", "-1"], "--late-frames -1: must be 0 or more"),
+        (["train.py", "--late-num-local-steps", "0"], "--late-num-local-steps 0: must be positive"),
         (["train.py", "--seed", "-1"], "--seed -1: must be 0 or more"),
         (["train.py", "--explore-starts", "1"], "--explore-starts 1.0: must lie in [0, 1)"),
         (["train.py", "--env", "CartPole-v1", "--explore-starts", "0.5"], "Mario stages only"),

@@ -108,7 +108,7 @@ def test_the_annealed_rate_is_logged_to_tensorboard(tmp_path):
     from mario_a3c.monitor import Monitor
 
     monitor = Monitor(tmp_path, tmp_path / "tb", "CartPole-v1", 0, 0.0, None, lr=(0.01, 4000))
-    losses = dict(policy_loss=0.0, value_loss=0.0, entropy=0.0, entropy_coef=0.0, clip_fraction=0.0)
+    losses = dict(policy_loss=0.0, value_loss=0.0, entropy=0.0, entropy_coef=0.0, clip_fraction=0.0, rollout_steps=10)
     monitor.update(Update(rank=0, frames=1000, losses=losses, grad_norm=0.0, skipped=False, episodes=[]))
     monitor._fps_mark = (time.time() - 6.0, 0)  # frames/s and the rate are written every 5 s
     monitor.flush()

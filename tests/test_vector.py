@@ -92,15 +92,18 @@ def test_epochs_make_that_many_optimizer_steps_per_rollout_and_count_its_frames_
 
 
 @pytest.mark.slow
-def test_the_learner_weighs_the_entropy_bonus_by_the_schedule(tmp_path):
+def test_the_learner_follows_the_entropy_and_rollout_schedules(tmp_path):
     """--entropy-anneal-frames in the real learner: the weight each update used (TensorBoard
     losses/entropy_coef, as the worker reports it) falls from --entropy-coef to 0 at the
-    scheduled frames and stays there."""
+    scheduled frames and stays there; --late-frames: the workers' rollouts (losses/rollout_steps)
+    grow from --num-local-steps to --late-num-local-steps there."""
     run, s = _train(
         tmp_path, "--env", "CartPole-v1", "--entropy-coef", "0.04", "--entropy-anneal-frames", "20000",
-        "--max-frames", "40000",
+        "--late-frames", "30000", "--late-num-local-steps", "32", "--max-frames", "40000",
     )  # fmt: skip
-    assert s["config"]["entropy_anneal_frames"] == 20000
+    assert s["config"]["entropy_anneal_frames"] == 20000 and s["config"]["num_local_steps"] == 16
+    steps = sorted(tensorboard_scalars(run / "tb", "losses/rollout_steps"))
+    assert {t for f, t in steps if f < 29000} == {16} and {t for f, t in steps if f > 32000} == {32}
     logged = sorted(tensorboard_scalars(run / "tb", "losses/entropy_coef"))
     assert len(logged) >= 3 and logged[0][1] > 0.02  # the first updates: little annealed yet
     for frames, beta in logged:  # each the mean of the updates since the last line: 2,000 frames of slack
@@ -306,6 +309,36 @@ def test_the_entropy_bonus_enters_the_loss_at_the_scheduled_weight():
     assert stats.entropy > 0.5
     assert (half - full).item() == pytest.approx(0.01 * stats.entropy, rel=1e-4)
     assert (none - full).item() == pytest.approx(0.02 * stats.entropy, rel=1e-4)
+
+
+def test_late_frames_bring_longer_rollouts_and_no_entropy_bonus():
+    from mario_a3c.schedule import entropy_weight, rollout_steps
+
+    cfg = Config(entropy_coef=0.02, entropy_anneal_frames=4000, late_frames=1000, late_num_local_steps=64)
+    assert [rollout_steps(cfg, f) for f in (0, 999, 1000, 10**9)] == [10, 10, 64, 64]
+    assert [entropy_weight(cfg, f) for f in (0, 500, 1000, 10**9)] == pytest.approx([0.02, 0.0175, 0.0, 0.0])
+    never = Config(entropy_coef=0.02)  # --late-frames 0: the rollout length and the bonus stay
+    assert (rollout_steps(never, 10**9), entropy_weight(never, 10**9)) == (10, 0.02)
+
+
+def test_a_resized_collector_carries_on_the_same_games():
+    """RolloutCollector.resize: the next rollout has the new length and begins where the last
+    one ended (same observation, same recurrent state), the envs not reset."""
+    from mario_a3c.rollout import RolloutCollector, make_vector_env
+
+    envs = make_vector_env(lambda: gym.make("CartPole-v1"), 3)
+    model = build_model(space_signature(make_env("CartPole-v1")), lstm_size=8)
+    collector = RolloutCollector(envs, model, 4, 0.99, seed=0)
+    first = collector.collect()
+    last_obs, last_state = collector.obs.clone(), tuple(s.clone() for s in collector.state)
+    collector.resize(7)
+    second = collector.collect()
+    assert first.obs.shape[0] == 4 and second.obs.shape[0] == 7 and second.rewards.shape == (7, 3)
+    assert torch.equal(second.obs[0], last_obs)
+    kept = ~second.starts[0]  # an env whose game ended on the last step starts afresh
+    assert len(last_state) == 2  # the LSTMCell's h and c
+    assert all(torch.equal(s0[kept], s[kept]) for s0, s in zip(second.state0, last_state, strict=True))
+    envs.close()
 
 
 def test_linear_anneal_reaches_zero_at_its_frames_and_stays_there():
