@@ -166,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
         const="",
         default=None,
         help="continue a run (newest of this env, or a run dir / checkpoint path) with its own settings; "
-        "--num-local-steps and --entropy-coef given apply from its frames on",
+        "--num-local-steps, --entropy-coef and the --late-* flags given apply from its frames on",
     )
     p.add_argument("--from-stage", default=None, help="initial weights from another stage: W-S or a path")
     p.add_argument(
