@@ -103,12 +103,17 @@ def test_the_learner_follows_the_entropy_and_rollout_schedules(tmp_path):
     )  # fmt: skip
     assert s["config"]["entropy_anneal_frames"] == 20000 and s["config"]["num_local_steps"] == 16
     steps = sorted(tensorboard_scalars(run / "tb", "losses/rollout_steps"))
-    assert {t for f, t in steps if f < 29000} == {16} and {t for f, t in steps if f > 32000} == {32}
+    assert {t for f, t in steps if f < 30000} == {16}
+    assert {t for f, t in steps if f >= 30000 + 4000} == {
+        32
+    }  # a line's mean may span the switch: 4,000 frames of slack
     logged = sorted(tensorboard_scalars(run / "tb", "losses/entropy_coef"))
     assert len(logged) >= 3 and logged[0][1] > 0.02  # the first updates: little annealed yet
-    for frames, beta in logged:  # each the mean of the updates since the last line: 2,000 frames of slack
-        assert beta == pytest.approx(0.04 * max(0.0, 1 - frames / 20000), abs=0.04 * 2000 / 20000)
-    assert [beta for frames, beta in logged if frames >= 22000] and all(b == 0.0 for f, b in logged if f >= 22000)
+    slack = 4000  # each line is the mean of the updates since the last one: a line can span thousands of frames
+    for frames, beta in logged:
+        assert beta == pytest.approx(0.04 * max(0.0, 1 - frames / 20000), abs=0.04 * slack / 20000)
+    late = [beta for frames, beta in logged if frames >= 20000 + slack]
+    assert late and all(b == 0.0 for b in late)
 
 
 @pytest.mark.slow
