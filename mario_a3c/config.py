@@ -210,7 +210,10 @@ PRESETS: dict[str, dict] = {
         max_frames=100_000_000,
         eval_interval=60.0,
     ),
-    "ALE/Pong-v5": dict(solved_return=18.0),  # the mean of the last 20 whole games
+    # Pong: solved at +18 over the last 20 whole games; from 20 M frames (the agent plays,
+    # about +10) 128-step rollouts without an entropy bonus lift the sticky game's +14
+    # plateau: +18 at 99 and 112 minutes on two seeds, the preset alone never (README, Pong)
+    "ALE/Pong-v5": dict(solved_return=18.0, late_frames=20_000_000),
     "vector": VECTOR,  # any other env with vector observations
     "CartPole-v1": dict(VECTOR, lr=1e-3, max_frames=500_000),
     "CartPole-v1 a2c": dict(lr=2e-3, num_local_steps=8),

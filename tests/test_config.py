@@ -51,9 +51,12 @@ def test_vector_env_presets_and_frames():
     assert cfg.frame_skip == 1 and cfg.max_frames == 1000 and cfg.lstm_size == 0
 
 
-def test_the_atari_preset_is_feed_forward_and_pong_is_solved_at_18():
+def test_the_atari_preset_is_feed_forward_and_pong_is_solved_at_18_with_a_late_switch():
     pong = config_from_args(["--env", "ALE/Pong-v5"])
     assert (pong.lstm_size, pong.encoder, pong.num_envs, pong.bf16, pong.solved_return) == (0, "nature", 8, True, 18.0)
+    assert (pong.late_frames, pong.late_num_local_steps) == (20_000_000, 128)  # long rollouts, no bonus once it plays
+    assert config_from_args(["--env", "ALE/Pong-v5", "--late-frames", "0"]).late_frames == 0  # switch off
+    assert config_from_args(["--env", "ALE/Breakout-v5"]).late_frames == 0  # measured on Pong only
     assert config_from_args([]).encoder == "conv4"  # Mario's network stays
     breakout = config_from_args(["--env", "ALE/Breakout-v5", "--lstm-size", "512"])
     assert breakout.lstm_size == 512 and breakout.solved_return is None  # the recurrent one still selectable
